@@ -1,0 +1,46 @@
+// Runs a validated pipeline: opens every stage (so bad options fail before any work), then runs the
+// stages in config order, timing each, and writes the JSON report (pipelines/report.proto).
+//
+//   PipelineRun run = RunPipeline(pipeline, env, {.report_path = "trawl_report.json"});
+//   if (!run.status.ok()) ...  // run.report still holds every stage that finished
+//
+// A value is released after the last stage that reads it, unless named in keep_slots.
+// Thread-compatible: one pipeline per call; separate calls may run concurrently.
+#ifndef TRAWL_PIPELINES_RUNNER_H_
+#define TRAWL_PIPELINES_RUNNER_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "pipelines/pipeline.h"
+#include "pipelines/report.pb.h"
+#include "pipelines/slot.h"
+#include "pipelines/stage.h"
+
+namespace trawl {
+
+struct RunOptions {
+  // Where to write the JSON report (resolved as a user path); empty writes none.
+  std::string report_path;
+  // Pipeline slots to hand back in PipelineRun::slots after the run.
+  std::vector<std::string> keep_slots;
+};
+
+struct PipelineRun {
+  absl::Status status;  // OK, or the error that stopped the run, prefixed with the stage
+  RunReport report;     // always filled, also on failure
+  absl::flat_hash_map<std::string, SlotValue> slots;  // the kept slots that hold a value
+};
+
+PipelineRun RunPipeline(const Pipeline& pipeline, const RunEnvironment& env,
+                        const RunOptions& options = {});
+
+// Writes `report` as indented JSON to `path` (resolved as a user path). The file is replaced
+// atomically, so a reader never sees half a report.
+absl::Status WriteReportJson(const RunReport& report, const std::string& path);
+
+}  // namespace trawl
+
+#endif  // TRAWL_PIPELINES_RUNNER_H_

@@ -1,0 +1,38 @@
+#include "pipelines/stage.h"
+
+namespace trawl {
+
+absl::string_view StageKindName(StageKind kind) {
+  switch (kind) {
+    case StageKind::kSource:
+      return "SOURCE";
+    case StageKind::kIndexBuild:
+      return "INDEX_BUILD";
+    case StageKind::kSearch:
+      return "SEARCH";
+    case StageKind::kTransform:
+      return "TRANSFORM";
+    case StageKind::kEval:
+      return "EVAL";
+    case StageKind::kSink:
+      return "SINK";
+  }
+  return "UNKNOWN";
+}
+
+absl::StatusOr<SlotValue*> StageContext::Lookup(absl::string_view slot) const {
+  auto binding = inputs_.find(slot);
+  if (binding == inputs_.end()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("stage '", stage_name_, "' has no input slot '", slot, "' bound"));
+  }
+  auto value = slots_->find(binding->second);
+  if (value == slots_->end() || value->second.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat("stage '", stage_name_, "': input '", slot,
+                                                      "' (pipeline slot '", binding->second,
+                                                      "') holds no value"));
+  }
+  return &value->second;
+}
+
+}  // namespace trawl

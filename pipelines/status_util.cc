@@ -1,0 +1,23 @@
+#include "pipelines/status_util.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+
+namespace trawl {
+
+bool IsAllocationFailureMessage(absl::string_view message) {
+  // FAISS: "failed to cudaHostAlloc ... (error 2 out of memory)", "Failed to cudaMalloc ...",
+  // "cudaMalloc error ..."; CUDA: "out of memory"; cuBLAS: CUBLAS_STATUS_ALLOC_FAILED.
+  const std::string lower = absl::AsciiStrToLower(message);
+  return absl::StrContains(lower, "out of memory") || absl::StrContains(lower, "cudamalloc") ||
+         absl::StrContains(lower, "cudahostalloc") || absl::StrContains(lower, "alloc_failed") ||
+         absl::StrContains(lower, "bad_alloc");
+}
+
+absl::Status StatusFromExceptionMessage(absl::string_view what, absl::string_view message) {
+  std::string text = absl::StrCat(what, ": ", message);
+  if (IsAllocationFailureMessage(message)) return absl::ResourceExhaustedError(text);
+  return absl::InternalError(text);
+}
+
+}  // namespace trawl

@@ -1,0 +1,38 @@
+#include "pipelines/status_util.h"
+
+#include <stdexcept>
+
+#include "gtest/gtest.h"
+
+namespace trawl {
+namespace {
+
+TEST(StatusUtilTest, FaissPinnedBufferErrorIsResourceExhaustedWithOriginalText) {
+  const std::string faiss_message =
+      "Error in virtual void faiss::gpu::StandardGpuResourcesImpl::initializeForDevice(int) at "
+      "StandardGpuResources.cpp:303: Error: 'err == cudaSuccess' failed: failed to cudaHostAlloc "
+      "268435456 bytes for CPU <-> GPU async copy buffer (error 2 out of memory)";
+  absl::Status s = StatusFromCall("add", [&] { throw std::runtime_error(faiss_message); });
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(s.message(), "add: " + faiss_message);
+}
+
+TEST(StatusUtilTest, OtherExceptionsAreInternal) {
+  absl::Status s = StatusFromCall("search", [] { throw std::runtime_error("k > 2048"); });
+  EXPECT_EQ(s.code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(s.message(), "search: k > 2048");
+}
+
+TEST(StatusUtilTest, BadAllocIsResourceExhausted) {
+  absl::Status s = StatusFromCall("copy", [] { throw std::bad_alloc(); });
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
+}
+
+TEST(StatusUtilTest, PassesStatusThroughAndVoidIsOk) {
+  EXPECT_TRUE(StatusFromCall("x", [] {}).ok());
+  EXPECT_EQ(StatusFromCall("x", [] { return absl::NotFoundError("f"); }).code(),
+            absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace trawl
