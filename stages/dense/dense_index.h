@@ -1,0 +1,46 @@
+// DenseIndex: a FAISS index in a pipeline slot, on the CPU or on a GPU, with the metric it was
+// built for and the external ids of its rows.
+//
+// FAISS numbers rows 0..n-1 in insertion order; `ids` maps them back to the corpus's ids.
+// An index on the GPU keeps its StandardGpuResources alive: the resources are declared before the
+// index so they are destroyed after it. Not thread-safe (FAISS GPU resources are per-thread).
+#ifndef TRAWL_STAGES_DENSE_DENSE_INDEX_H_
+#define TRAWL_STAGES_DENSE_DENSE_INDEX_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "faiss/Index.h"
+#include "pipelines/slot.h"
+#include "stages/dense/dense_metric.pb.h"
+
+namespace faiss {
+namespace gpu {
+class StandardGpuResources;
+}  // namespace gpu
+}  // namespace faiss
+
+namespace trawl {
+
+struct DenseIndex {
+  std::shared_ptr<faiss::gpu::StandardGpuResources> gpu_resources;  // set when on a GPU
+  std::unique_ptr<faiss::Index> index;
+  dense::Metric metric = dense::L2;
+  int device = -1;              // GPU ordinal, or -1 on the CPU
+  std::vector<int64_t> ids;     // row -> external id; empty means the row number
+  std::string description;      // "Flat", "IVF1024,Flat"
+
+  bool on_gpu() const { return device >= 0; }
+  int64_t id(int64_t row) const { return ids.empty() ? row : ids[row]; }
+};
+
+template <>
+struct SlotTraits<DenseIndex> {
+  static constexpr SlotType kType = SlotType::kIndex;
+};
+
+}  // namespace trawl
+
+#endif  // TRAWL_STAGES_DENSE_DENSE_INDEX_H_

@@ -1,0 +1,112 @@
+#include "stages/dense/exact_knn.h"
+
+#include <algorithm>
+#include <limits>
+#include <queue>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "stages/dense/dense_metric.h"
+
+namespace trawl {
+namespace {
+
+constexpr int kLanes = 8;  // independent partial sums the compiler can keep in one vector register
+
+float SquaredL2(const float* x, const float* y, int64_t dim) {
+  float partial[kLanes] = {};
+  int64_t j = 0;
+  for (; j + kLanes <= dim; j += kLanes) {
+    for (int l = 0; l < kLanes; ++l) {
+      const float diff = x[j + l] - y[j + l];
+      partial[l] += diff * diff;
+    }
+  }
+  float sum = 0;
+  for (; j < dim; ++j) sum += (x[j] - y[j]) * (x[j] - y[j]);
+  for (float p : partial) sum += p;
+  return sum;
+}
+
+float Dot(const float* x, const float* y, int64_t dim) {
+  float partial[kLanes] = {};
+  int64_t j = 0;
+  for (; j + kLanes <= dim; j += kLanes) {
+    for (int l = 0; l < kLanes; ++l) partial[l] += x[j + l] * y[j + l];
+  }
+  float sum = 0;
+  for (; j < dim; ++j) sum += x[j] * y[j];
+  for (float p : partial) sum += p;
+  return sum;
+}
+
+// (score, id) ordered best first: higher score, then smaller id.
+struct Better {
+  bool operator()(const std::pair<float, int64_t>& a, const std::pair<float, int64_t>& b) const {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  }
+};
+
+}  // namespace
+
+absl::StatusOr<RankedLists> ExactKnn(const DenseMatrix& corpus_in, const DenseMatrix& queries_in,
+                                     int64_t k, dense::Metric metric, int threads) {
+  if (k < 1) return absl::InvalidArgumentError(absl::StrCat("k must be >= 1, got ", k));
+  if (corpus_in.dim != queries_in.dim) {
+    return absl::InvalidArgumentError(absl::StrCat("corpus has dimension ", corpus_in.dim,
+                                                   ", queries have dimension ", queries_in.dim));
+  }
+  DenseMatrix corpus_storage, queries_storage;
+  const DenseMatrix& corpus = PrepareForMetric(corpus_in, metric, corpus_storage);
+  const DenseMatrix& queries = PrepareForMetric(queries_in, metric, queries_storage);
+
+  RankedLists out;
+  out.num_queries = queries.rows;
+  out.k = k;
+  out.ids.assign(queries.rows * k, -1);
+  out.scores.assign(queries.rows * k, -std::numeric_limits<float>::infinity());
+  out.query_ids = queries.ids;
+  const int64_t dim = corpus.dim;
+
+  auto search_range = [&](int64_t begin, int64_t end) {
+    std::vector<std::pair<float, int64_t>> heap;  // worst of the best k on top
+    for (int64_t q = begin; q < end; ++q) {
+      heap.clear();
+      const float* query = queries.row(q);
+      for (int64_t r = 0; r < corpus.rows; ++r) {
+        const float* row = corpus.row(r);
+        const float score = metric == dense::L2 ? -SquaredL2(query, row, dim) : Dot(query, row, dim);
+        std::pair<float, int64_t> candidate(score, corpus.id(r));
+        if (static_cast<int64_t>(heap.size()) < k) {
+          heap.push_back(candidate);
+          std::push_heap(heap.begin(), heap.end(), Better());
+        } else if (Better()(candidate, heap.front())) {
+          std::pop_heap(heap.begin(), heap.end(), Better());
+          heap.back() = candidate;
+          std::push_heap(heap.begin(), heap.end(), Better());
+        }
+      }
+      std::sort_heap(heap.begin(), heap.end(), Better());  // best first
+      for (size_t j = 0; j < heap.size(); ++j) {
+        out.scores[q * k + j] = heap[j].first;
+        out.ids[q * k + j] = heap[j].second;
+      }
+    }
+  };
+
+  int workers = threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency());
+  workers = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(workers, queries.rows)));
+  std::vector<std::thread> pool;
+  const int64_t chunk = (queries.rows + workers - 1) / workers;
+  for (int w = 0; w < workers; ++w) {
+    const int64_t begin = w * chunk, end = std::min(queries.rows, begin + chunk);
+    if (begin < end) pool.emplace_back(search_range, begin, end);
+  }
+  for (std::thread& t : pool) t.join();
+  return out;
+}
+
+}  // namespace trawl

@@ -1,0 +1,24 @@
+// Exact k-nearest-neighbour search by brute force on the CPU, independent of FAISS: the reference
+// that ANN results and FAISS's own Flat indexes are measured against.
+//
+// Distances are computed directly (sum of squared differences, or dot products) rather than by
+// FAISS's norm expansion, so they carry no cancellation error. Ties are broken by the smaller id.
+// Work is split over threads by query; the result does not depend on the thread count.
+#ifndef TRAWL_STAGES_DENSE_EXACT_KNN_H_
+#define TRAWL_STAGES_DENSE_EXACT_KNN_H_
+
+#include "absl/status/statusor.h"
+#include "pipelines/values.h"
+#include "stages/dense/dense_metric.pb.h"
+
+namespace trawl {
+
+// The top min(k, corpus.rows) corpus rows for every query, best first, as RankedLists with the
+// corpus's ids and higher-is-better scores (results beyond the corpus size are id -1).
+// InvalidArgument when dimensions differ or k < 1. `threads` 0 means all hardware threads.
+absl::StatusOr<RankedLists> ExactKnn(const DenseMatrix& corpus, const DenseMatrix& queries,
+                                     int64_t k, dense::Metric metric, int threads = 0);
+
+}  // namespace trawl
+
+#endif  // TRAWL_STAGES_DENSE_EXACT_KNN_H_

@@ -1,0 +1,62 @@
+// faiss_index_build + faiss_search on a real GPU: results equal the CPU's, id for id up to exact
+// score ties, and the exact kNN's.
+#include "gtest/gtest.h"
+#include "memory/gpu_probe.h"
+#include "stages/dense/exact_knn.h"
+#include "stages/dense/faiss_test_util.h"
+#include "stages/eval/ranked_lists_compare.h"
+#include "stages/synth/clustered_dense.h"
+
+namespace trawl {
+namespace {
+
+ClusteredDense Data() {
+  ClusteredDenseSpec spec;
+  spec.num_vectors = 100000;
+  spec.num_queries = 1000;
+  spec.dim = 128;
+  return *GenerateClusteredDense(spec);
+}
+
+RunEnvironment WithDevice(MemoryPolicy::Device device) {
+  RunEnvironment env;
+  env.policy.set_device(device);
+  env.gpu = ProbeGpus();
+  return env;
+}
+
+class FaissStagesGpuTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(FaissStagesGpuTest, GpuResultsEqualCpuResults) {
+  RunEnvironment gpu = WithDevice(MemoryPolicy::GPU);
+  ASSERT_TRUE(gpu.gpu.usable()) << gpu.gpu.unavailable_reason;
+  ClusteredDense data = Data();
+  std::string device;
+  absl::StatusOr<RankedLists> on_gpu =
+      BuildAndSearch(data.corpus, data.queries, GetParam(), "k: 10 nprobe: 16", gpu, &device);
+  ASSERT_TRUE(on_gpu.ok()) << on_gpu.status();
+  EXPECT_EQ(device, "gpu:0");
+  RankedLists on_cpu =
+      *BuildAndSearch(data.corpus, data.queries, GetParam(), "k: 10 nprobe: 16",
+                      WithDevice(MemoryPolicy::CPU), &device);
+  EXPECT_EQ(device, "cpu");
+  RankedListsDiff diff = *CompareRankedLists(*on_gpu, on_cpu, 1e-5);
+  std::printf("[gpu vs cpu] %s: %s\n", GetParam().c_str(), diff.Summary().c_str());
+  EXPECT_TRUE(diff.EqualUpToTies()) << diff.Summary();
+}
+
+INSTANTIATE_TEST_SUITE_P(Indexes, FaissStagesGpuTest,
+                         ::testing::Values("metric: L2", "metric: INNER_PRODUCT", "metric: COSINE"));
+
+TEST(FaissStagesGpuExactTest, GpuFlatEqualsExactKnn) {
+  ClusteredDense data = Data();
+  RankedLists on_gpu =
+      *BuildAndSearch(data.corpus, data.queries, "", "k: 10", WithDevice(MemoryPolicy::GPU));
+  RankedLists exact = *ExactKnn(data.corpus, data.queries, 10, dense::L2);
+  RankedListsDiff diff = *CompareRankedLists(on_gpu, exact, 1e-4);
+  std::printf("[gpu vs exact] %s\n", diff.Summary().c_str());
+  EXPECT_TRUE(diff.EqualUpToTies()) << diff.Summary();
+}
+
+}  // namespace
+}  // namespace trawl

@@ -1,0 +1,40 @@
+#include "stages/eval/knn_recall.h"
+
+#include <algorithm>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace trawl {
+
+absl::StatusOr<double> KnnRecall(const RankedLists& results, const RankedLists& truth, int64_t k) {
+  if (results.num_queries != truth.num_queries) {
+    return absl::InvalidArgumentError(absl::StrCat("results cover ", results.num_queries,
+                                                   " queries, the ground truth ", truth.num_queries));
+  }
+  if (k < 1 || k > results.k || k > truth.k) {
+    return absl::InvalidArgumentError(absl::StrCat("recall@", k, " needs 1 <= k <= ",
+                                                   std::min(results.k, truth.k), " (results depth ",
+                                                   results.k, ", ground truth depth ", truth.k, ")"));
+  }
+  if (results.num_queries == 0) return absl::InvalidArgumentError("there are no queries");
+  double total = 0;
+  absl::flat_hash_set<int64_t> expected;
+  for (int64_t q = 0; q < results.num_queries; ++q) {
+    expected.clear();
+    for (int64_t j = 0; j < k; ++j) {
+      const int64_t id = truth.ids[q * truth.k + j];
+      if (id >= 0) expected.insert(id);
+    }
+    int64_t found = 0;
+    for (int64_t j = 0; j < k; ++j) {
+      const int64_t id = results.ids[q * results.k + j];
+      if (id >= 0 && expected.erase(id) > 0) ++found;
+    }
+    total += static_cast<double>(found) / k;
+  }
+  return total / results.num_queries;
+}
+
+}  // namespace trawl
