@@ -57,7 +57,7 @@ def cuda_library(name, srcs, hdrs = [], deps = [], nvcc_flags = [], **kwargs):
         name = name + "_cu_objs",
         srcs = srcs,
         hdrs = hdrs,
-        deps = deps + ["@local_cuda//:cuda_headers", "@local_cuda//:cccl_headers"],
+        deps = deps + ["@local_cuda//:cuda_headers"],
         nvcc_flags = nvcc_flags,
         tags = kwargs.get("tags", []),
         visibility = ["//visibility:private"],

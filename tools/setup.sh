@@ -101,7 +101,7 @@ else
     -DCMAKE_INSTALL_PREFIX="$WORK/install" > "$WORK/cmake.log" 2>&1 \
     || die "FAISS cmake failed; see $WORK/cmake.log"
   say "building FAISS with $JOBS jobs (about 11 minutes on 2 cores for one architecture)"
-  ninja -C "$WORK/build" -j "$JOBS" faiss 2>&1 | awk '/^\[/ { if (++n % 25 == 0) print "[setup]   " $1 " " $NF; next } { print }' \
+  ninja -C "$WORK/build" -j "$JOBS" faiss 2>&1 | awk '/^\[/ { if (++n % 25 == 0) { print "[setup]   " $1 " " $NF; fflush() } next } { print; fflush() }' \
     || die "FAISS build failed"
   [ -f "$WORK/build/faiss/libfaiss.so" ] || die "FAISS build produced no libfaiss.so"
   cmake --install "$WORK/build" > "$WORK/install.log" 2>&1 || die "FAISS install failed; see $WORK/install.log"
