@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs on the lent GPU machine: unpacks the bundle made by tools/gpu_bundle.sh and runs every GPU
+# test, the quickstart and the GPU benchmarks, writing logs and reports under $OUT.
+#
+#   bash tools/run_gpu_bundle.sh .bundle/trawl_gpu.tar.xz
+set -uo pipefail
+ARCHIVE=${1:-.bundle/trawl_gpu.tar.xz}
+OUT=${OUT:-/tmp/trawl_out}
+WORK=/tmp/trawl_bundle
+mkdir -p "$OUT" "$WORK"
+tar -C "$WORK" -xJf "$ARCHIVE"
+B="$WORK/trawl_gpu"
+export LD_LIBRARY_PATH="$B/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}"
+export TEST_SRCDIR="$B" OMP_NUM_THREADS=${OMP_NUM_THREADS:-8}
+LOG="$OUT/gpu_tests.log"
+{
+  echo "== machine"; nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+  failures=0
+  for t in "$B"/bin/*_gpu_test; do
+    echo "== $(basename "$t")"
+    if ! "$t" --gtest_color=no; then failures=$((failures + 1)); fi
+  done
+  echo "== gpu tests: $failures failed"
+  echo "== trawl run configs/quickstart.pbtxt"
+  (cd "$OUT" && BUILD_WORKING_DIRECTORY="$OUT" "$B/bin/trawl" run "$B/trawl/configs/quickstart.pbtxt" \
+     --report=quickstart_report.json 2>&1 | grep -v '^I2')
+  rm -f "$OUT/quickstart.run"
+} 2>&1 | tee "$LOG"
+for bench in "$B"/bin/*_benchmark; do
+  [ -e "$bench" ] || continue
+  echo "== $(basename "$bench")" | tee -a "$LOG"
+  "$bench" --out="$OUT/$(basename "$bench").txt" 2>&1 | tee -a "$LOG"
+done
