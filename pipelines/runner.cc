@@ -92,6 +92,11 @@ PipelineRun RunPipeline(const Pipeline& pipeline, const RunEnvironment& env,
     stages.push_back(std::move(stage));
   }
 
+  if (env.memory != nullptr) {
+    absl::Status preflight = env.memory->Preflight();
+    if (!preflight.ok()) return finish(preflight);
+  }
+
   const absl::flat_hash_map<std::string, size_t> last_reader = LastReaders(pipeline);
   absl::flat_hash_map<std::string, SlotValue> slots;
   for (size_t i = 0; i < stages.size(); ++i) {
@@ -112,6 +117,9 @@ PipelineRun RunPipeline(const Pipeline& pipeline, const RunEnvironment& env,
         auto& notes = *stage_report->mutable_notes();
         notes["estimate_host_bytes"] = absl::StrCat(estimate->host_bytes);
         notes["estimate_gpu_bytes"] = absl::StrCat(estimate->gpu_bytes);
+        if (env.memory != nullptr && env.UseGpu()) {
+          status = env.memory->Prepare(*estimate, *stage_report->mutable_memory());
+        }
       }
     }
     if (status.ok()) status = stages[i]->Run(ctx);

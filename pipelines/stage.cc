@@ -20,6 +20,15 @@ absl::string_view StageKindName(StageKind kind) {
   return "UNKNOWN";
 }
 
+absl::Status StageContext::RunPlaced(const PlacedWork& work) {
+  if (env_->memory != nullptr && env_->UseGpu()) {
+    return env_->memory->RunPlaced(work, *report_->mutable_memory());
+  }
+  GpuPlacement cpu;  // rung kCpu
+  report_->mutable_memory()->set_final_rung(RungName(Rung::kCpu));
+  return work(cpu);
+}
+
 absl::StatusOr<SlotValue*> StageContext::Lookup(absl::string_view slot) const {
   auto binding = inputs_.find(slot);
   if (binding == inputs_.end()) {

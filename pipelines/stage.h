@@ -43,6 +43,7 @@
 #include "google/protobuf/message.h"
 #include "pipelines/gpu_environment.h"
 #include "pipelines/pipeline.pb.h"
+#include "pipelines/placement.h"
 #include "pipelines/report.pb.h"
 #include "pipelines/slot.h"
 
@@ -69,18 +70,12 @@ struct StageContract {
   }
 };
 
-// What an INDEX_BUILD or SEARCH stage will hold, in bytes, given its options and input shapes.
-struct MemoryEstimate {
-  int64_t host_bytes = 0;        // host memory the stage's data needs (inputs it copies, outputs)
-  int64_t gpu_bytes = 0;         // device memory for its data at full precision (0: no GPU work)
-  int64_t gpu_bytes_float16 = 0;  // the same with float16 storage; 0 when that is not possible
-  int64_t temp_bytes = 0;        // scratch it would use, for sizing temp memory in auto mode
-};
-
 // What the whole run knows about the machine and policy; shared by all stages.
 struct RunEnvironment {
   MemoryPolicy policy;
   GpuEnvironment gpu;
+  // The memory-management stage; null runs device work on the CPU without planning.
+  MemoryManager* memory = nullptr;  // not owned
 
   // Whether GPU-capable stages should place their work on the GPU.
   bool UseGpu() const { return policy.device() != MemoryPolicy::CPU && gpu.usable(); }
@@ -126,6 +121,11 @@ class StageContext {
     (*slots_)[it->second] = SlotValue::Of(std::move(value));
     return absl::OkStatus();
   }
+
+  // Runs the stage's device work where the memory-management stage places it (see
+  // pipelines/placement.h): on the ladder's rungs in order, or on the CPU when the run uses no GPU.
+  // Returns the work's own status; attempts and the final rung go into the stage's report.
+  absl::Status RunPlaced(const PlacedWork& work);
 
   // Whether output `slot` is bound in the config (optional outputs may be skipped when not).
   bool HasOutput(absl::string_view slot) const { return outputs_.contains(slot); }

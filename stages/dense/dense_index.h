@@ -25,10 +25,12 @@ class StandardGpuResources;
 namespace trawl {
 
 struct DenseIndex {
-  std::shared_ptr<faiss::gpu::StandardGpuResources> gpu_resources;  // set when on a GPU
+  // One per device the index lives on (several when sharded); empty on the CPU.
+  std::vector<std::shared_ptr<faiss::gpu::StandardGpuResources>> gpu_resources;
   std::unique_ptr<faiss::Index> index;
   dense::Metric metric = dense::L2;
-  int device = -1;              // GPU ordinal, or -1 on the CPU
+  int device = -1;              // first GPU ordinal, or -1 on the CPU
+  std::string rung;             // the memory stage's rung that placed it ("planned", "cpu", ...)
   std::vector<int64_t> ids;     // row -> external id; empty means the row number
   std::string description;      // "Flat", "IVF1024,Flat"
 

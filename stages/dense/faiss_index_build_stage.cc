@@ -5,6 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "faiss/IndexFlat.h"
 #include "faiss/IndexIVFFlat.h"
+#include "faiss/IndexScalarQuantizer.h"
+#include "faiss/IndexShards.h"
 #include "faiss/gpu/GpuIndexFlat.h"
 #include "faiss/gpu/GpuIndexIVFFlat.h"
 #include "faiss/gpu/StandardGpuResources.h"
@@ -18,8 +20,9 @@
 
 namespace trawl {
 
-// Builds a FAISS index over a corpus: Flat or IVF-Flat, L2 / inner product / cosine, on the GPU
-// when the run uses one (memory policy AUTO with a usable GPU, or GPU), on the CPU otherwise.
+// Builds a FAISS index over a corpus: Flat or IVF-Flat, L2 / inner product / cosine, where the
+// memory-management stage places it: on the GPU when the run uses one (fresh resources per rung,
+// float16 storage or sharding across GPUs on lower rungs), on the CPU otherwise.
 //
 //   stage {
 //     type: "faiss_index_build"  input: "corpus:corpus"  output: "index:flat"
@@ -47,12 +50,13 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
   absl::StatusOr<MemoryEstimate> EstimateMemory(StageContext& ctx) override {
     ASSIGN_OR_RETURN(const DenseMatrix* corpus, ctx.Input<DenseMatrix>("corpus"));
     MemoryEstimate estimate;
-    const bool ivf = options_.index_type() == dense::FaissIndexBuildOptions::IVF_FLAT;
     // IVF stores an 8-byte id per vector plus nlist centroids.
-    const int64_t ivf_extra = ivf ? corpus->rows * 8 + int64_t{options_.nlist()} * corpus->dim * 4 : 0;
+    const int64_t ivf_extra = ivf() ? corpus->rows * 8 + int64_t{options_.nlist()} * corpus->dim * 4 : 0;
     estimate.host_bytes = corpus->bytes() * (options_.metric() == dense::COSINE ? 2 : 1);
     estimate.gpu_bytes = corpus->bytes() + ivf_extra;
-    estimate.gpu_bytes_float16 = ivf ? 0 : corpus->bytes() / 2;
+    // FAISS's GpuIndexFlat stores float16 when asked; IVF-Flat would need a scalar quantizer.
+    estimate.gpu_bytes_float16 = ivf() ? 0 : corpus->bytes() / 2;
+    estimate.shardable = !ivf();
     return estimate;
   }
 
@@ -65,41 +69,23 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
     DenseIndex built;
     built.metric = options_.metric();
     built.ids = corpus.ids;
-    const faiss::MetricType metric = ToFaissMetric(options_.metric());
-    const int dim = static_cast<int>(corpus.dim);
-    const bool ivf = options_.index_type() == dense::FaissIndexBuildOptions::IVF_FLAT;
-    built.description = ivf ? absl::StrCat("IVF", options_.nlist(), ",Flat") : "Flat";
-
-    RETURN_IF_ERROR(StatusFromCall("building " + built.description, [&] {
-      if (ctx.env().UseGpu()) {
-        built.device = ctx.env().gpu.devices[0].index;
-        built.gpu_resources = std::make_shared<faiss::gpu::StandardGpuResources>();
-        if (ivf) {
-          faiss::gpu::GpuIndexIVFFlatConfig config;
-          config.device = built.device;
-          built.index = std::make_unique<faiss::gpu::GpuIndexIVFFlat>(
-              built.gpu_resources.get(), dim, options_.nlist(), metric, config);
-        } else {
-          faiss::gpu::GpuIndexFlatConfig config;
-          config.device = built.device;
-          built.index = std::make_unique<faiss::gpu::GpuIndexFlat>(built.gpu_resources.get(), dim,
-                                                                    metric, config);
+    built.description = ivf() ? absl::StrCat("IVF", options_.nlist(), ",Flat") : "Flat";
+    RETURN_IF_ERROR(ctx.RunPlaced([&](const GpuPlacement& placement) {
+      return StatusFromCall("building " + built.description, [&] {
+        std::unique_ptr<faiss::Index> index = MakeIndex(placement, static_cast<int>(corpus.dim));
+        if (ivf()) {
+          const int64_t train = options_.train_size() > 0
+                                    ? std::min(options_.train_size(), corpus.rows)
+                                    : std::min<int64_t>(corpus.rows, 256LL * options_.nlist());
+          index->train(train, corpus.data.data());
         }
-      } else if (ivf) {
-        auto quantizer = new faiss::IndexFlat(dim, metric);
-        auto index = std::make_unique<faiss::IndexIVFFlat>(quantizer, dim, options_.nlist(), metric);
-        index->own_fields = true;
+        index->add(corpus.rows, corpus.data.data());
+        // Only a complete index leaves the attempt; its resources go with it.
         built.index = std::move(index);
-      } else {
-        built.index = std::make_unique<faiss::IndexFlat>(dim, metric);
-      }
-      if (ivf) {
-        const int64_t train = options_.train_size() > 0
-                                  ? std::min(options_.train_size(), corpus.rows)
-                                  : std::min<int64_t>(corpus.rows, 256LL * options_.nlist());
-        built.index->train(train, corpus.data.data());
-      }
-      built.index->add(corpus.rows, corpus.data.data());
+        built.gpu_resources = placement.resources;
+        built.device = placement.on_gpu() ? placement.devices[0] : -1;
+        built.rung = RungName(placement.rung);
+      });
     }));
     ctx.report().set_device(built.on_gpu() ? absl::StrCat("gpu:", built.device) : "cpu");
     (*ctx.report().mutable_notes())["index"] = built.description;
@@ -107,6 +93,47 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
   }
 
  private:
+  bool ivf() const { return options_.index_type() == dense::FaissIndexBuildOptions::IVF_FLAT; }
+
+  // An empty index of the configured type where `placement` says: on its GPU(s) with its
+  // resources, or on the CPU (also when a simulated device is emulated), with float16 storage and
+  // sharding as the rung asks.
+  std::unique_ptr<faiss::Index> MakeIndex(const GpuPlacement& placement, int dim) const {
+    const faiss::MetricType metric = ToFaissMetric(options_.metric());
+    auto one = [&](size_t shard) -> std::unique_ptr<faiss::Index> {
+      if (placement.on_gpu()) {
+        faiss::gpu::StandardGpuResources* resources = placement.resources[shard].get();
+        if (ivf()) {
+          faiss::gpu::GpuIndexIVFFlatConfig config;
+          config.device = placement.devices[shard];
+          return std::make_unique<faiss::gpu::GpuIndexIVFFlat>(resources, dim, options_.nlist(),
+                                                                metric, config);
+        }
+        faiss::gpu::GpuIndexFlatConfig config;
+        config.device = placement.devices[shard];
+        config.useFloat16 = placement.float16;
+        return std::make_unique<faiss::gpu::GpuIndexFlat>(resources, dim, metric, config);
+      }
+      if (ivf()) {
+        auto index = std::make_unique<faiss::IndexIVFFlat>(new faiss::IndexFlat(dim, metric), dim,
+                                                           options_.nlist(), metric);
+        index->own_fields = true;
+        return index;
+      }
+      if (placement.float16) {
+        return std::make_unique<faiss::IndexScalarQuantizer>(
+            dim, faiss::ScalarQuantizer::QT_fp16, metric);
+      }
+      return std::make_unique<faiss::IndexFlat>(dim, metric);
+    };
+    if (placement.rung != Rung::kSharded) return one(0);
+    auto shards = std::make_unique<faiss::IndexShards>(dim, /*threaded=*/placement.on_gpu(),
+                                                       /*successive_ids=*/true);
+    for (size_t i = 0; i < placement.devices.size(); ++i) shards->add_shard(one(i).release());
+    shards->own_fields = true;
+    return shards;
+  }
+
   dense::FaissIndexBuildOptions options_;
 };
 TRAWL_REGISTER_STAGE(FaissIndexBuildStage);

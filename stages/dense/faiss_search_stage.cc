@@ -1,9 +1,13 @@
 #include <limits>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "faiss/IndexIVF.h"
+#include "faiss/IndexShards.h"
+#include "faiss/gpu/GpuCloner.h"
 #include "faiss/gpu/GpuIndexIVF.h"
 #include "pipelines/registry.h"
 #include "pipelines/stage.h"
@@ -47,10 +51,13 @@ class FaissSearchStage : public Stage<dense::FaissSearchOptions> {
 
   absl::StatusOr<MemoryEstimate> EstimateMemory(StageContext& ctx) override {
     ASSIGN_OR_RETURN(const DenseMatrix* queries, ctx.Input<DenseMatrix>("queries"));
+    ASSIGN_OR_RETURN(const DenseIndex* index, ctx.Input<DenseIndex>("index"));
     MemoryEstimate estimate;
     const int64_t results = queries->rows * k_ * (sizeof(float) + sizeof(int64_t));
     estimate.host_bytes = queries->bytes() + results;
-    estimate.gpu_bytes = queries->bytes() + results;
+    // Searches run where the index lives: on its GPU (reusing its resources), else on the CPU.
+    estimate.gpu_bytes = index->on_gpu() ? queries->bytes() + results : 0;
+    estimate.resident_device = index->on_gpu() ? index->device : -1;
     return estimate;
   }
 
@@ -71,13 +78,19 @@ class FaissSearchStage : public Stage<dense::FaissSearchOptions> {
     const int64_t n = queries.rows;
     std::vector<float> distances(n * k_);
     std::vector<faiss::Index::idx_t> labels(n * k_);
-    RETURN_IF_ERROR(StatusFromCall("searching " + index->description, [&] {
-      if (auto* gpu_ivf = dynamic_cast<faiss::gpu::GpuIndexIVF*>(index->index.get())) {
-        gpu_ivf->setNumProbes(nprobe_);
-      } else if (auto* ivf = dynamic_cast<faiss::IndexIVF*>(index->index.get())) {
-        ivf->nprobe = nprobe_;
-      }
-      index->index->search(n, queries.data.data(), k_, distances.data(), labels.data());
+    std::string device = "cpu";
+    RETURN_IF_ERROR(ctx.RunPlaced([&](const GpuPlacement& placement) {
+      return StatusFromCall("searching " + index->description, [&] {
+        faiss::Index* target = index->index.get();
+        std::unique_ptr<faiss::Index> cpu_copy;
+        if (index->on_gpu() && placement.rung == Rung::kCpu) {  // the GPU could not take it
+          cpu_copy.reset(faiss::gpu::index_gpu_to_cpu(target));
+          target = cpu_copy.get();
+        }
+        SetNprobe(target, nprobe_);
+        target->search(n, queries.data.data(), k_, distances.data(), labels.data());
+        device = target == index->index.get() && index->on_gpu() ? absl::StrCat("gpu:", index->device) : "cpu";
+      });
     }));
 
     RankedLists results;
@@ -95,11 +108,22 @@ class FaissSearchStage : public Stage<dense::FaissSearchOptions> {
         results.scores[i] = ScoreFromFaissDistance(index->metric, distances[i]);
       }
     }
-    ctx.report().set_device(index->on_gpu() ? absl::StrCat("gpu:", index->device) : "cpu");
+    ctx.report().set_device(device);
     return ctx.SetOutput("results", std::move(results));
   }
 
  private:
+  // nprobe on IVF indexes, GPU or CPU, also inside shards; other indexes ignore it.
+  static void SetNprobe(faiss::Index* index, int nprobe) {
+    if (auto* gpu_ivf = dynamic_cast<faiss::gpu::GpuIndexIVF*>(index)) {
+      gpu_ivf->setNumProbes(nprobe);
+    } else if (auto* ivf = dynamic_cast<faiss::IndexIVF*>(index)) {
+      ivf->nprobe = nprobe;
+    } else if (auto* shards = dynamic_cast<faiss::IndexShards*>(index)) {
+      for (int i = 0; i < shards->count(); ++i) SetNprobe(shards->at(i), nprobe);
+    }
+  }
+
   int64_t k_ = 10;
   int nprobe_ = 1;
 };

@@ -1,0 +1,49 @@
+// The GPU as the memory-management stage sees it: memory queries, a pin test, cleanup.
+//
+// Two implementations: CudaGpuDevice (cuda_gpu_device.h) asks the CUDA runtime; SimulatedGpuDevice
+// (simulated_gpu_device.h) has a configured size, free memory, pin limit and scripted failures, so
+// CPU-only tests reach every branch of the ladder. Implementations are thread-compatible.
+#ifndef TRAWL_MEMORY_GPU_DEVICE_H_
+#define TRAWL_MEMORY_GPU_DEVICE_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "memory/gpu_probe.h"
+#include "pipelines/placement.h"
+
+namespace trawl {
+
+class GpuDevice {
+ public:
+  virtual ~GpuDevice() = default;
+
+  virtual int device_count() const = 0;
+
+  // Free and total memory of `device` right now.
+  virtual absl::StatusOr<GpuMemoryInfo> MemoryInfo(int device) = 0;
+
+  // Pins `bytes` of host memory and frees it. ResourceExhausted with the runtime's message when
+  // pinning fails. Implementations cache the answer per size for the life of the process.
+  virtual absl::Status PinTest(int64_t bytes) = 0;
+
+  // Synchronises `device` and returns unused pool memory to the driver.
+  virtual absl::Status Cleanup(int device) = 0;
+
+  // True when no real GPU backs this device: placements are emulated on the CPU.
+  virtual bool emulated() const = 0;
+
+  // Emulated devices only: the error FAISS would raise for this placement holding `device_bytes`
+  // of data per device (its cudaHostAlloc or cudaMalloc message), or OK.
+  virtual absl::Status SimulateAllocation(const GpuPlacement& placement, int64_t device_bytes) {
+    (void)placement;
+    (void)device_bytes;
+    return absl::OkStatus();
+  }
+};
+
+}  // namespace trawl
+
+#endif  // TRAWL_MEMORY_GPU_DEVICE_H_

@@ -1,0 +1,247 @@
+// The memory-management stage on a simulated GPU, through real pipelines: for every rung, the
+// failures above it are forced with FAISS's own messages, and the pipeline must land on that rung
+// with results equal to an unconstrained run's (float16: recall@10 >= 0.99 against exact).
+#include "memory/memory_stage.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "memory/simulated_gpu_device.h"
+#include "pipelines/config_loader.h"
+#include "pipelines/runner.h"
+#include "stages/dense/exact_knn.h"
+#include "stages/eval/knn_recall.h"
+#include "stages/eval/ranked_lists_compare.h"
+
+namespace trawl {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr int64_t kMiB = int64_t{1} << 20;
+
+constexpr char kPipeline[] = R"pb(
+  name: "ladder"
+  stage {
+    type: "synth_dense" name: "generate" output: "corpus:corpus" output: "queries:queries"
+    options {
+      [type.googleapis.com/trawl.synth.SynthDenseOptions] {
+        num_vectors: 20000 num_queries: 200 dim: 64 num_clusters: 200
+      }
+    }
+  }
+  stage {
+    type: "faiss_index_build" name: "index" input: "corpus:corpus" output: "index:index"
+  }
+  stage {
+    type: "faiss_search" name: "search" input: "index:index" input: "queries:queries"
+    output: "results:results"
+    options { [type.googleapis.com/trawl.dense.FaissSearchOptions] { k: 10 } }
+  }
+)pb";
+
+struct LadderRun {
+  PipelineRun run;
+  const RankedLists* results = nullptr;
+  const MemoryDecision* build_decision = nullptr;
+};
+
+class MemoryStageTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    pipeline_ = new Pipeline(*ParsePipelineText(kPipeline, "ladder.pbtxt"));
+    // The unconstrained run: no memory stage, CPU.
+    PipelineRun run = RunPipeline(*pipeline_, RunEnvironment{}, {.keep_slots = {"results", "queries"}});
+    ASSERT_TRUE(run.status.ok()) << run.status;
+    baseline_ = new RankedLists(*run.slots.at("results").As<RankedLists>());
+  }
+
+  LadderRun Run(const SimulatedGpuSpec& spec, MemoryPolicy policy, HostMemorySources host = {}) {
+    device_ = std::make_unique<SimulatedGpuDevice>(spec);
+    memory_ = std::make_unique<MemoryStage>(policy, device_.get(), nullptr, host);
+    RunEnvironment env;
+    env.policy = policy;
+    env.gpu.devices.push_back(GpuDeviceInfo{0, "simulated", spec.total_bytes, 90});
+    env.memory = memory_.get();
+    LadderRun out;
+    out.run = RunPipeline(*pipeline_, env, {.keep_slots = {"results"}});
+    if (out.run.slots.contains("results")) out.results = out.run.slots.at("results").As<RankedLists>();
+    if (out.run.report.stage_size() > 1) out.build_decision = &out.run.report.stage(1).memory();
+    return out;
+  }
+
+  static MemoryPolicy Permissive() {
+    MemoryPolicy policy;
+    policy.set_allow_lossy_storage(true);
+    policy.set_allow_cpu_fallback(true);
+    return policy;
+  }
+
+  static Pipeline* pipeline_;
+  static RankedLists* baseline_;
+  std::unique_ptr<SimulatedGpuDevice> device_;
+  std::unique_ptr<MemoryStage> memory_;
+};
+
+Pipeline* MemoryStageTest::pipeline_ = nullptr;
+RankedLists* MemoryStageTest::baseline_ = nullptr;
+
+
+// The error each rung's attempt raises when it is forced to fail: FAISS's own texts.
+std::string ForcedFailure(Rung rung) {
+  return rung == Rung::kPlanned ? FaissPinnedAllocFailure(256 * kMiB)
+                                : FaissDeviceAllocFailure(5120000);
+}
+
+class MemoryStageRungTest : public MemoryStageTest, public ::testing::WithParamInterface<Rung> {};
+
+TEST_P(MemoryStageRungTest, LandsOnTheRungWithIdenticalResults) {
+  const std::vector<Rung> order = {Rung::kPlanned, Rung::kReduced, Rung::kMinimal,
+                                   Rung::kFloat16, Rung::kSharded, Rung::kCpu};
+  const Rung target = GetParam();
+  SimulatedGpuSpec spec;
+  spec.device_count = 2;  // so that sharding is a rung
+  size_t failures = 0;
+  for (Rung rung : order) {
+    if (rung == target) break;
+    spec.scripted_failures[rung] = ForcedFailure(rung);
+    ++failures;
+  }
+  LadderRun run = Run(spec, Permissive());
+  ASSERT_TRUE(run.run.status.ok()) << run.run.status;
+  const MemoryDecision& decision = *run.build_decision;
+  EXPECT_EQ(decision.final_rung(), RungName(target));
+  ASSERT_EQ(decision.attempt_size(), failures + 1);
+  for (size_t i = 0; i < failures; ++i) {
+    EXPECT_EQ(decision.attempt(i).rung(), RungName(order[i]));
+    EXPECT_FALSE(decision.attempt(i).succeeded());
+    EXPECT_THAT(decision.attempt(i).error(), HasSubstr(ForcedFailure(order[i])));
+  }
+  EXPECT_TRUE(decision.attempt(failures).succeeded());
+
+  if (target == Rung::kFloat16) {
+    // Lossy storage: compare with the exact neighbours instead.
+    EXPECT_GE(*KnnRecall(*run.results, *baseline_, 10), 0.99);
+  } else {
+    RankedListsDiff diff = *CompareRankedLists(*run.results, *baseline_, 1e-5);
+    EXPECT_EQ(diff.same_id, diff.positions) << diff.Summary();
+    EXPECT_LE(diff.max_score_rel_diff, 1e-5) << diff.Summary();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryRung, MemoryStageRungTest,
+                         ::testing::Values(Rung::kPlanned, Rung::kReduced, Rung::kMinimal,
+                                           Rung::kFloat16, Rung::kSharded, Rung::kCpu),
+                         [](const ::testing::TestParamInfo<Rung>& info) { return RungName(info.param); });
+
+TEST_F(MemoryStageTest, ReportsPolicyTierAndFreeMemory) {
+  SimulatedGpuSpec spec;
+  spec.total_bytes = spec.free_bytes = 24576 * kMiB;  // a 24 GB card
+  LadderRun run = Run(spec, MemoryPolicy());
+  ASSERT_TRUE(run.run.status.ok()) << run.run.status;
+  const MemoryDecision& decision = *run.build_decision;
+  EXPECT_EQ(decision.temp_requested_bytes(), 2048 * kMiB);
+  EXPECT_EQ(decision.temp_effective_bytes(), 1536 * kMiB);
+  EXPECT_EQ(decision.pinned_requested_bytes(), 256 * kMiB);
+  EXPECT_EQ(decision.pinned_effective_bytes(), 256 * kMiB);
+  EXPECT_EQ(decision.gpu_free_before_cleanup_bytes(), 24576 * kMiB);
+  EXPECT_EQ(decision.gpu_free_after_cleanup_bytes(), 24576 * kMiB);
+  EXPECT_GT(decision.host_available_bytes(), 0);
+  EXPECT_EQ(decision.final_rung(), "planned");
+  // The default policy forbids the lossy and CPU rungs; one GPU cannot shard.
+  EXPECT_THAT(decision.skipped_rungs(),
+              ::testing::Contains(HasSubstr("float16: the policy does not allow lossy storage")));
+  EXPECT_THAT(decision.skipped_rungs(), ::testing::Contains("sharded: 1 GPU visible"));
+  EXPECT_THAT(decision.skipped_rungs(), ::testing::Contains(HasSubstr("cpu: the policy does not allow the CPU")));
+  EXPECT_GE(device_->cleanups(), 2);  // before the build and before the search
+  // The search reused the index on the (simulated) GPU.
+  EXPECT_EQ(run.run.report.stage(2).memory().final_rung(), "cpu");
+}
+
+TEST_F(MemoryStageTest, FailedPinTestChoosesASmallerPinnedBuffer) {
+  SimulatedGpuSpec spec;
+  spec.pin_limit_bytes = 100 * kMiB;
+  LadderRun run = Run(spec, MemoryPolicy());
+  ASSERT_TRUE(run.run.status.ok()) << run.run.status;
+  EXPECT_EQ(run.build_decision->pinned_effective_bytes(), 64 * kMiB);
+  EXPECT_EQ(run.build_decision->final_rung(), "planned");
+  EXPECT_THAT(run.build_decision->skipped_rungs(),
+              ::testing::Contains(HasSubstr("pinned 256 MiB: pin test: cudaHostAlloc of 268435456 bytes failed")));
+}
+
+TEST_F(MemoryStageTest, RungsThatCannotFitAreSkippedWithTheNumbers) {
+  SimulatedGpuSpec spec;
+  spec.total_bytes = 2048 * kMiB;
+  spec.free_bytes = 300 * kMiB;  // tier 32 MiB; 5 MB of data: planned fits
+  LadderRun run = Run(spec, MemoryPolicy());
+  ASSERT_TRUE(run.run.status.ok()) << run.run.status;
+  EXPECT_EQ(run.build_decision->temp_requested_bytes(), 32 * kMiB);
+
+  spec.free_bytes = 24 * kMiB;  // data 4.9 MiB + 32 MiB temp does not fit; + 16 MiB (half) does
+  run = Run(spec, MemoryPolicy());
+  ASSERT_TRUE(run.run.status.ok()) << run.run.status;
+  EXPECT_EQ(run.build_decision->final_rung(), "reduced");
+  EXPECT_EQ(run.build_decision->attempt_size(), 1);  // planned was never tried
+  EXPECT_THAT(run.build_decision->skipped_rungs(),
+              ::testing::Contains("planned: needs 37 MiB per device (data 5 MiB + temp 32 MiB), 24 MiB free"));
+}
+
+TEST_F(MemoryStageTest, NothingFitsAndNoCpuFailsBeforeTheBuildWithTheNumbers) {
+  SimulatedGpuSpec spec;
+  spec.free_bytes = 4 * kMiB;
+  LadderRun run = Run(spec, MemoryPolicy());
+  EXPECT_EQ(run.run.status.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(run.run.status.message()),
+              HasSubstr("stage 'index' (faiss_index_build): no placement fits: the stage needs 5 MiB "
+                        "on the GPU (4 MiB free of 80.0 GiB on device 0)"));
+  EXPECT_EQ(run.build_decision->attempt_size(), 0);  // nothing was tried
+}
+
+TEST_F(MemoryStageTest, EveryRungFailingIsReportedWithEachError) {
+  SimulatedGpuSpec spec;
+  for (Rung rung : {Rung::kPlanned, Rung::kReduced, Rung::kMinimal}) {
+    spec.scripted_failures[rung] = ForcedFailure(rung);
+  }
+  LadderRun run = Run(spec, MemoryPolicy());
+  EXPECT_EQ(run.run.status.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(run.run.status.message()), HasSubstr("every planned rung failed (3 attempts)"));
+  EXPECT_EQ(run.build_decision->attempt_size(), 3);
+}
+
+TEST_F(MemoryStageTest, ErrorsOtherThanAllocationAreNotRetried) {
+  SimulatedGpuSpec spec;
+  spec.scripted_failures[Rung::kPlanned] = "Error in GpuIndexFlat: invalid argument";
+  LadderRun run = Run(spec, Permissive());
+  EXPECT_EQ(run.run.status.code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(run.build_decision->attempt_size(), 1);
+}
+
+TEST_F(MemoryStageTest, MaxAttemptsBoundsTheLadder) {
+  SimulatedGpuSpec spec;
+  spec.scripted_failures[Rung::kPlanned] = ForcedFailure(Rung::kPlanned);
+  MemoryPolicy policy = Permissive();
+  policy.set_max_attempts(1);
+  LadderRun run = Run(spec, policy);
+  EXPECT_EQ(run.run.status.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(run.build_decision->attempt_size(), 1);
+}
+
+TEST_F(MemoryStageTest, HostBelowTheMinimumFailsBeforeAnyWork) {
+  const std::string dir = ::testing::TempDir() + "/lowmem";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/meminfo") << "MemAvailable:     102400 kB\n";
+  HostMemorySources host;
+  host.meminfo = dir + "/meminfo";
+  host.cgroup_v2_dir = host.cgroup_v1_dir = dir + "/none";
+  LadderRun run = Run(SimulatedGpuSpec(), MemoryPolicy(), host);
+  EXPECT_EQ(run.run.status.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(run.run.status.message(),
+            "host memory: 100 MiB available (MemAvailable 100 MiB), below the minimum of 512 MiB "
+            "(memory.min_host_memory_mb); nothing was run. Free memory or lower the minimum");
+  EXPECT_EQ(run.run.report.stage_size(), 0);
+}
+
+}  // namespace
+}  // namespace trawl
