@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "gtest/gtest.h"
-#include "memory/gpu_probe.h"
+#include "memory/run_environment.h"
 #include "pipelines/config_loader.h"
 #include "pipelines/runner.h"
 #include "stages/eval/ranked_lists_compare.h"
@@ -19,11 +19,11 @@ PipelineRun RunQuickstart(MemoryPolicy::Device device) {
                                        : "configs/quickstart.pbtxt";
   absl::StatusOr<Pipeline> pipeline = LoadPipelineFile(path);
   EXPECT_TRUE(pipeline.ok()) << pipeline.status();
-  RunEnvironment env;
-  env.policy = pipeline->config.memory();
-  env.policy.set_device(device);
-  if (device != MemoryPolicy::CPU) env.gpu = ProbeGpus();
-  return RunPipeline(*pipeline, env, {.keep_slots = {"flat_results"}});
+  MemoryPolicy policy = pipeline->config.memory();
+  policy.set_device(device);
+  absl::StatusOr<std::unique_ptr<ManagedEnvironment>> managed = MakeRunEnvironment(policy);
+  EXPECT_TRUE(managed.ok()) << managed.status();
+  return RunPipeline(*pipeline, (*managed)->env, {.keep_slots = {"flat_results"}});
 }
 
 TEST(QuickstartGpuTest, GpuRunReportsTheGpuAndEqualsTheCpuRun) {
@@ -32,6 +32,8 @@ TEST(QuickstartGpuTest, GpuRunReportsTheGpuAndEqualsTheCpuRun) {
   EXPECT_EQ(gpu.report.device().kind(), "gpu");
   EXPECT_EQ(gpu.report.stage(1).device(), "gpu:0");
   EXPECT_EQ(gpu.report.stage(2).device(), "gpu:0");
+  EXPECT_EQ(gpu.report.stage(1).memory().final_rung(), "planned");
+  EXPECT_EQ(gpu.report.stage(2).memory().final_rung(), "resident");
   PipelineRun cpu = RunQuickstart(MemoryPolicy::CPU);
   ASSERT_TRUE(cpu.status.ok()) << cpu.status;
   EXPECT_EQ(cpu.report.stage(1).device(), "cpu");

@@ -26,6 +26,12 @@ for target in $GPU_TESTS $BINARIES; do
   path=$(echo "$target" | sed 's|^//||; s|:|/|')
   cp -L "bazel-bin/$path" "$STAGE/bin/$(basename "$path")"
 done
+# The FAISS anchor probe (../shared/anchors), when present, to measure beside Trawl in one call.
+ANCHOR="$ROOT/../shared/anchors/faiss_probe.cpp"
+if [ -f "$ANCHOR" ]; then
+  g++ -O2 -std=c++17 -fopenmp -I.deps/faiss/include -I/usr/local/cuda/include "$ANCHOR" \
+    -L.deps/faiss/lib -lfaiss -L/usr/local/cuda/lib64 -lcudart -o "$STAGE/bin/anchor_faiss_probe"
+fi
 # Runfiles the tests read (TEST_SRCDIR/trawl/...).
 mkdir -p "$STAGE/trawl/configs"
 cp configs/*.pbtxt "$STAGE/trawl/configs/"

@@ -29,5 +29,9 @@ LOG="$OUT/gpu_tests.log"
 for bench in "$B"/bin/*_benchmark; do
   [ -e "$bench" ] || continue
   echo "== $(basename "$bench")" | tee -a "$LOG"
-  "$bench" --out="$OUT/$(basename "$bench").txt" 2>&1 | tee -a "$LOG"
+  OMP_NUM_THREADS=8 "$bench" --out="$OUT/$(basename "$bench").txt" 2>&1 | tee -a "$LOG"
 done
+if [ -x "$B/bin/anchor_faiss_probe" ] && [ "${TRAWL_SKIP_ANCHORS:-0}" != 1 ]; then
+  echo "== anchor: faiss_probe (same card, same call)" | tee -a "$LOG"
+  "$B/bin/anchor_faiss_probe" 2>&1 | tee "$OUT/anchor_faiss_probe.txt" | tee -a "$LOG"
+fi

@@ -1,7 +1,7 @@
 // The trawl command line: run and validate pipeline configs, list the registered stages.
 //
 //   trawl run CONFIG [--report=trawl_report.json] [--device=auto|gpu|cpu]
-//   trawl validate CONFIG
+//   trawl validate CONFIG [--explain [--simulate_gpu_mb=N]]
 //   trawl stages
 //
 // Paths resolve against the directory the user ran from (BUILD_WORKING_DIRECTORY under
@@ -9,6 +9,7 @@
 // one per line).
 #include <algorithm>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -19,10 +20,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "glog/logging.h"
 #include "google/protobuf/descriptor.h"
-#include "memory/gpu_probe.h"
+#include "memory/host_memory.h"
+#include "memory/run_environment.h"
 #include "pipelines/config_loader.h"
 #include "pipelines/paths.h"
 #include "pipelines/registry.h"
@@ -32,6 +35,12 @@ ABSL_FLAG(std::string, report, "trawl_report.json",
           "run: where to write the JSON report, relative to the directory you ran from; empty for none");
 ABSL_FLAG(std::string, device, "",
           "run: override the config's memory policy device: auto, gpu or cpu");
+ABSL_FLAG(bool, explain, false,
+          "validate: also print where the memory-management stage runs and what it would decide "
+          "on this machine");
+ABSL_FLAG(int64_t, simulate_gpu_mb, 0,
+          "run, validate --explain: plan for a simulated card of this many MiB (all free) instead "
+          "of this machine's GPU; device work is emulated on the CPU");
 
 namespace trawl {
 namespace {
@@ -39,7 +48,7 @@ namespace {
 constexpr char kUsage[] =
     "trawl: GPU retrieval pipelines.\n"
     "  trawl run CONFIG [--report=PATH] [--device=auto|gpu|cpu]   run a pipeline\n"
-    "  trawl validate CONFIG                                      check a config, run nothing\n"
+    "  trawl validate CONFIG [--explain [--simulate_gpu_mb=N]]    check a config, run nothing\n"
     "  trawl stages                                               list registered stages";
 
 int Fail(absl::string_view message) {
@@ -89,6 +98,69 @@ int ListStages() {
   return 0;
 }
 
+// The run's environment for `config`, with --device and --simulate_gpu_mb applied.
+absl::StatusOr<std::unique_ptr<ManagedEnvironment>> MakeEnvironment(const PipelineConfig& config) {
+  MemoryPolicy policy = config.memory();
+  const std::string device = absl::AsciiStrToLower(absl::GetFlag(FLAGS_device));
+  if (device == "cpu") {
+    policy.set_device(MemoryPolicy::CPU);
+  } else if (device == "gpu") {
+    policy.set_device(MemoryPolicy::GPU);
+  } else if (device == "auto") {
+    policy.set_device(MemoryPolicy::AUTO);
+  } else if (!device.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("--device=", device, ": expected auto, gpu or cpu"));
+  }
+  return MakeRunEnvironment(policy, absl::GetFlag(FLAGS_simulate_gpu_mb));
+}
+
+void Explain(const Pipeline& pipeline) {
+  absl::StatusOr<std::unique_ptr<ManagedEnvironment>> environment = MakeEnvironment(pipeline.config);
+  if (!environment.ok()) {
+    std::printf("memory stage: %s\n", std::string(environment.status().message()).c_str());
+    return;
+  }
+  const RunEnvironment& env = (*environment)->env;
+  std::vector<std::string> guarded;
+  for (const StageNode& node : pipeline.stages) {
+    if (node.registration->contract.NeedsMemoryPlanning()) {
+      guarded.push_back(absl::StrCat("'", node.name, "' (", node.registration->type, ")"));
+    }
+  }
+  std::printf("memory stage runs before: %s\n", guarded.empty() ? "no stage" : absl::StrJoin(guarded, ", ").c_str());
+  if (!env.UseGpu()) {
+    std::printf("device: CPU (%s); no GPU placement is planned\n",
+                env.policy.device() == MemoryPolicy::CPU ? "memory policy" : env.gpu.unavailable_reason.c_str());
+    return;
+  }
+  std::printf("device: %s, %s\n", env.gpu.devices[0].name.c_str(),
+              FormatBytes(env.gpu.devices[0].total_bytes).c_str());
+  // Plan for a placeholder workload: the data size is only known from each stage's inputs at run
+  // time; tiers, pinned buffer and the ladder's shape are decided here.
+  MemoryEstimate placeholder;
+  placeholder.gpu_bytes = 1;
+  placeholder.gpu_bytes_float16 = 1;
+  placeholder.shardable = true;
+  MemoryDecision decision;
+  absl::Status planned = env.memory->Prepare(placeholder, decision);
+  std::printf("host: %s available, minimum %s, memlock limit %s\n",
+              FormatBytes(decision.host_available_bytes()).c_str(),
+              FormatBytes(decision.host_required_bytes()).c_str(),
+              decision.memlock_limit_bytes() < 0 ? "unlimited" : FormatBytes(decision.memlock_limit_bytes()).c_str());
+  std::printf("free VRAM: %s\ntemp memory: requested %s, effective %s\npinned buffer: requested %s, effective %s\n",
+              FormatBytes(decision.gpu_free_after_cleanup_bytes()).c_str(),
+              FormatBytes(decision.temp_requested_bytes()).c_str(),
+              FormatBytes(decision.temp_effective_bytes()).c_str(),
+              FormatBytes(decision.pinned_requested_bytes()).c_str(),
+              FormatBytes(decision.pinned_effective_bytes()).c_str());
+  std::printf("ladder (data sizes come from each stage's inputs at run time):\n");
+  for (const std::string& rung : decision.planned_rungs()) {
+    std::printf("  try  %s\n", absl::StrReplaceAll(rung, {{"data 1 B, ", ""}}).c_str());
+  }
+  for (const std::string& rung : decision.skipped_rungs()) std::printf("  skip %s\n", rung.c_str());
+  if (!planned.ok()) std::printf("plan: %s\n", std::string(planned.message()).c_str());
+}
+
 int Validate(const std::string& path) {
   absl::StatusOr<Pipeline> pipeline = LoadPipelineFile(path);
   if (!pipeline.ok()) {
@@ -96,6 +168,7 @@ int Validate(const std::string& path) {
     return 1;
   }
   std::printf("%s: OK, %zu stages\n", pipeline->source.c_str(), pipeline->stages.size());
+  if (absl::GetFlag(FLAGS_explain)) Explain(*pipeline);
   return 0;
 }
 
@@ -109,8 +182,13 @@ void PrintSummary(const PipelineRun& run, const std::string& report_path) {
   }
   std::printf("  %-18s %-20s %-8s %10s\n", "stage", "type", "device", "seconds");
   for (const StageReport& stage : report.stage()) {
-    std::printf("  %-18s %-20s %-8s %10.3f\n", stage.name().c_str(), stage.type().c_str(),
-                stage.device().empty() ? "-" : stage.device().c_str(), stage.wall_seconds());
+    std::string rung;
+    if (!stage.memory().final_rung().empty()) {
+      rung = absl::StrCat("rung ", stage.memory().final_rung());
+      if (stage.memory().attempt_size() > 1) absl::StrAppend(&rung, " after ", stage.memory().attempt_size() - 1, " failed");
+    }
+    std::printf("  %-18s %-20s %-8s %10.3f  %s\n", stage.name().c_str(), stage.type().c_str(),
+                stage.device().empty() ? "-" : stage.device().c_str(), stage.wall_seconds(), rung.c_str());
   }
   std::vector<std::pair<std::string, double>> metrics(report.metrics().begin(), report.metrics().end());
   std::sort(metrics.begin(), metrics.end());
@@ -124,26 +202,10 @@ int Run(const std::string& path) {
   absl::StatusOr<Pipeline> pipeline = LoadPipelineFile(path);
   if (!pipeline.ok()) return Fail(pipeline.status().message());
 
-  RunEnvironment env;
-  env.policy = pipeline->config.memory();
-  const std::string device = absl::AsciiStrToLower(absl::GetFlag(FLAGS_device));
-  if (device == "cpu") {
-    env.policy.set_device(MemoryPolicy::CPU);
-  } else if (device == "gpu") {
-    env.policy.set_device(MemoryPolicy::GPU);
-  } else if (device == "auto") {
-    env.policy.set_device(MemoryPolicy::AUTO);
-  } else if (!device.empty()) {
-    return Fail(absl::StrCat("--device=", device, ": expected auto, gpu or cpu"));
-  }
-  if (env.policy.device() != MemoryPolicy::CPU) {
-    env.gpu = ProbeGpus();
-    if (env.policy.device() == MemoryPolicy::GPU && !env.gpu.usable()) {
-      return Fail(absl::StrCat("the memory policy requires a GPU, but ", env.gpu.unavailable_reason));
-    }
-  }
+  absl::StatusOr<std::unique_ptr<ManagedEnvironment>> environment = MakeEnvironment(pipeline->config);
+  if (!environment.ok()) return Fail(environment.status().message());
   const std::string report_path = absl::GetFlag(FLAGS_report);
-  PipelineRun run = RunPipeline(*pipeline, env, {.report_path = report_path});
+  PipelineRun run = RunPipeline(*pipeline, (*environment)->env, {.report_path = report_path});
   if (!run.status.ok()) {
     std::fprintf(stderr, "trawl: %s", std::string(run.status.message()).c_str());
     if (!report_path.empty()) std::fprintf(stderr, " (report: %s)", ResolveUserPath(report_path).c_str());

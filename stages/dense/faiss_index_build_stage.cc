@@ -70,6 +70,7 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
     built.metric = options_.metric();
     built.ids = corpus.ids;
     built.description = ivf() ? absl::StrCat("IVF", options_.nlist(), ",Flat") : "Flat";
+    std::string device = "cpu";
     RETURN_IF_ERROR(ctx.RunPlaced([&](const GpuPlacement& placement) {
       return StatusFromCall("building " + built.description, [&] {
         std::unique_ptr<faiss::Index> index = MakeIndex(placement, static_cast<int>(corpus.dim));
@@ -85,9 +86,14 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
         built.gpu_resources = placement.resources;
         built.device = placement.on_gpu() ? placement.devices[0] : -1;
         built.rung = RungName(placement.rung);
+        if (placement.on_gpu()) {
+          device = absl::StrCat("gpu:", built.device);
+        } else if (placement.emulated) {  // a simulated GPU: the CPU stands in for this rung
+          device = absl::StrCat("cpu (emulating ", built.rung, ")");
+        }
       });
     }));
-    ctx.report().set_device(built.on_gpu() ? absl::StrCat("gpu:", built.device) : "cpu");
+    ctx.report().set_device(device);
     (*ctx.report().mutable_notes())["index"] = built.description;
     return ctx.SetOutput("index", std::move(built));
   }

@@ -1,7 +1,7 @@
 // faiss_index_build + faiss_search on a real GPU: results equal the CPU's, id for id up to exact
 // score ties, and the exact kNN's.
 #include "gtest/gtest.h"
-#include "memory/gpu_probe.h"
+#include "memory/run_environment.h"
 #include "stages/dense/exact_knn.h"
 #include "stages/dense/faiss_test_util.h"
 #include "stages/eval/ranked_lists_compare.h"
@@ -18,17 +18,23 @@ ClusteredDense Data() {
   return *GenerateClusteredDense(spec);
 }
 
-RunEnvironment WithDevice(MemoryPolicy::Device device) {
-  RunEnvironment env;
-  env.policy.set_device(device);
-  env.gpu = ProbeGpus();
-  return env;
+// Owns the environments the tests run in (device and memory stage).
+std::vector<std::unique_ptr<ManagedEnvironment>>& Environments() {
+  static auto* environments = new std::vector<std::unique_ptr<ManagedEnvironment>>();
+  return *environments;
+}
+
+const RunEnvironment& WithDevice(MemoryPolicy::Device device) {
+  MemoryPolicy policy;
+  policy.set_device(device);
+  Environments().push_back(*MakeRunEnvironment(policy));
+  return Environments().back()->env;
 }
 
 class FaissStagesGpuTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(FaissStagesGpuTest, GpuResultsEqualCpuResults) {
-  RunEnvironment gpu = WithDevice(MemoryPolicy::GPU);
+  const RunEnvironment& gpu = WithDevice(MemoryPolicy::GPU);
   ASSERT_TRUE(gpu.gpu.usable()) << gpu.gpu.unavailable_reason;
   ClusteredDense data = Data();
   std::string device;

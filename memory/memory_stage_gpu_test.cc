@@ -1,0 +1,118 @@
+// The memory stage on a real GPU with failures injected inside FAISS's own code path
+// (memory/testing/cuda_fault_injection.h): the quickstart still finishes on the GPU, on a lower
+// rung, with results identical to the clean run. Prints the build stage's memory decisions.
+#include <cstdio>
+#include <cstdlib>
+
+#include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+#include "memory/cuda_gpu_device.h"
+#include "memory/faiss_resources.h"
+#include "memory/gpu_probe.h"
+#include "memory/memory_stage.h"
+#include "memory/testing/cuda_fault_injection.h"
+#include "pipelines/config_loader.h"
+#include "pipelines/runner.h"
+#include "stages/eval/ranked_lists_compare.h"
+
+namespace trawl {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr int64_t kMiB = int64_t{1} << 20;
+
+class MemoryStageGpuTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    gpu_ = ProbeGpus();
+    ASSERT_TRUE(gpu_.usable()) << gpu_.unavailable_reason;
+    testing::DisarmFaults();
+  }
+  void TearDown() override { testing::DisarmFaults(); }
+
+  PipelineRun Run() {
+    setenv("BUILD_WORKING_DIRECTORY", ::testing::TempDir().c_str(), 1);
+    const char* srcdir = std::getenv("TEST_SRCDIR");
+    absl::StatusOr<Pipeline> pipeline = LoadPipelineFile(
+        srcdir != nullptr ? std::string(srcdir) + "/trawl/configs/quickstart.pbtxt" : "configs/quickstart.pbtxt");
+    EXPECT_TRUE(pipeline.ok()) << pipeline.status();
+    CudaGpuDevice device(static_cast<int>(gpu_.devices.size()));
+    MemoryPolicy policy = pipeline->config.memory();
+    policy.set_device(MemoryPolicy::GPU);
+    MemoryStage memory(policy, &device, FaissResourcesFactory());
+    RunEnvironment env;
+    env.policy = policy;
+    env.gpu = gpu_;
+    env.memory = &memory;
+    return RunPipeline(*pipeline, env, {.keep_slots = {"flat_results"}});
+  }
+
+  static void Print(const char* label, const PipelineRun& run) {
+    std::string json;
+    google::protobuf::util::JsonPrintOptions options;
+    options.add_whitespace = true;
+    (void)google::protobuf::util::MessageToJsonString(run.report.stage(1).memory(), &json, options);
+    std::printf("[%s] build stage on %s, memory decision:\n%s\n", label,
+                run.report.stage(1).device().c_str(), json.c_str());
+  }
+
+  static void ExpectSameResults(const PipelineRun& a, const PipelineRun& b) {
+    RankedListsDiff diff = *CompareRankedLists(*a.slots.at("flat_results").As<RankedLists>(),
+                                               *b.slots.at("flat_results").As<RankedLists>(), 0);
+    std::printf("results vs clean run: %s\n", diff.Summary().c_str());
+    EXPECT_EQ(diff.same_id, diff.positions) << diff.Summary();
+    EXPECT_EQ(diff.max_score_rel_diff, 0) << diff.Summary();
+  }
+
+  GpuEnvironment gpu_;
+};
+
+TEST_F(MemoryStageGpuTest, PinnedBufferFailureFinishesOnTheGpuWithIdenticalResults) {
+  PipelineRun clean = Run();  // also pin-tests 256 MiB once; the answer is cached
+  ASSERT_TRUE(clean.status.ok()) << clean.status;
+  EXPECT_EQ(clean.report.stage(1).memory().final_rung(), "planned");
+
+  // FAISS's first initialisation asks for its 256 MiB staging buffer: make exactly that fail.
+  testing::FailHostAlloc({.min_bytes = 256 * kMiB, .max_bytes = 256 * kMiB, .count = 1});
+  PipelineRun constrained = Run();
+  ASSERT_TRUE(constrained.status.ok()) << constrained.status;
+  Print("cudaHostAlloc failure", constrained);
+  EXPECT_EQ(testing::InjectedFailures(), 1);
+  const MemoryDecision& decision = constrained.report.stage(1).memory();
+  ASSERT_EQ(decision.attempt_size(), 2);
+  EXPECT_EQ(decision.attempt(0).rung(), "planned");
+  EXPECT_THAT(decision.attempt(0).error(),
+              HasSubstr("failed to cudaHostAlloc 268435456 bytes for CPU <-> GPU async copy "
+                        "buffer (error 2 out of memory)"));
+  EXPECT_EQ(decision.final_rung(), "reduced");
+  EXPECT_EQ(constrained.report.stage(1).device(), "gpu:0");
+  EXPECT_EQ(constrained.report.stage(2).device(), "gpu:0");
+  ExpectSameResults(constrained, clean);
+}
+
+TEST_F(MemoryStageGpuTest, IndexTransferMallocFailureLandsOnALowerRung) {
+  PipelineRun clean = Run();
+  ASSERT_TRUE(clean.status.ok()) << clean.status;
+
+  // The Flat index's storage (100000 x 128 floats = 51.2 MB, rounded up by FAISS's DeviceVector):
+  // fail it twice, so the planned and reduced rungs both fail and the minimal rung places it.
+  // Temp-memory reservations (1.5 GiB, 768 MiB, 16 MiB) are outside the window.
+  testing::FailMalloc({.min_bytes = 40 * kMiB, .max_bytes = 512 * kMiB, .count = 2});
+  PipelineRun constrained = Run();
+  ASSERT_TRUE(constrained.status.ok()) << constrained.status;
+  Print("cudaMalloc failure", constrained);
+  EXPECT_EQ(testing::InjectedFailures(), 2);
+  const MemoryDecision& decision = constrained.report.stage(1).memory();
+  ASSERT_EQ(decision.attempt_size(), 3);
+  for (int i : {0, 1}) {
+    EXPECT_THAT(decision.attempt(i).error(), HasSubstr("cudaMalloc error out of memory [2]"));
+  }
+  EXPECT_EQ(decision.final_rung(), "minimal");
+  EXPECT_EQ(constrained.report.stage(1).device(), "gpu:0");
+  ExpectSameResults(constrained, clean);
+}
+
+}  // namespace
+}  // namespace trawl
