@@ -108,21 +108,7 @@ PipelineRun RunPipeline(const Pipeline& pipeline, const RunEnvironment& env,
     StageContext ctx(node.name, node.inputs, node.outputs, &slots, &env, stage_report);
 
     const Clock::time_point start = Clock::now();
-    absl::Status status;
-    if (node.registration->contract.NeedsMemoryPlanning()) {
-      absl::StatusOr<MemoryEstimate> estimate = stages[i]->EstimateMemory(ctx);
-      if (!estimate.ok()) {
-        status = estimate.status();
-      } else {
-        auto& notes = *stage_report->mutable_notes();
-        notes["estimate_host_bytes"] = absl::StrCat(estimate->host_bytes);
-        notes["estimate_gpu_bytes"] = absl::StrCat(estimate->gpu_bytes);
-        if (env.memory != nullptr && env.UseGpu()) {
-          status = env.memory->Prepare(*estimate, *stage_report->mutable_memory());
-        }
-      }
-    }
-    if (status.ok()) status = stages[i]->Run(ctx);
+    absl::Status status = RunStage(*stages[i], node.registration->contract, ctx);
     stage_report->set_wall_seconds(SecondsSince(start));
     if (!status.ok()) {
       return finish(absl::Status(

@@ -20,6 +20,23 @@ absl::string_view StageKindName(StageKind kind) {
   return "UNKNOWN";
 }
 
+absl::Status RunStage(StageBase& stage, const StageContract& contract, StageContext& ctx,
+                      MemoryEstimate* estimate) {
+  if (contract.NeedsMemoryPlanning()) {
+    absl::StatusOr<MemoryEstimate> estimated = stage.EstimateMemory(ctx);
+    if (!estimated.ok()) return estimated.status();
+    auto& notes = *ctx.report().mutable_notes();
+    notes["estimate_host_bytes"] = absl::StrCat(estimated->host_bytes);
+    notes["estimate_gpu_bytes"] = absl::StrCat(estimated->gpu_bytes);
+    if (estimate != nullptr) *estimate = *estimated;
+    if (ctx.env().memory != nullptr && ctx.env().UseGpu()) {
+      absl::Status prepared = ctx.env().memory->Prepare(*estimated, *ctx.report().mutable_memory());
+      if (!prepared.ok()) return prepared;
+    }
+  }
+  return stage.Run(ctx);
+}
+
 absl::Status StageContext::RunPlaced(const PlacedWork& work) {
   if (env_->memory != nullptr && env_->UseGpu()) {
     return env_->memory->RunPlaced(work, *report_->mutable_memory());

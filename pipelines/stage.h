@@ -181,6 +181,12 @@ class Stage : public StageBase {
   }
 };
 
+// Runs one opened stage the way every pipeline does: for INDEX_BUILD and SEARCH stages, first
+// EstimateMemory and, when the run uses a GPU, the memory-management stage's Prepare (its
+// decisions go into ctx.report().memory()); then Run. `estimate` (optional) receives the estimate.
+absl::Status RunStage(StageBase& stage, const StageContract& contract, StageContext& ctx,
+                      MemoryEstimate* estimate = nullptr);
+
 }  // namespace trawl
 
 #endif  // TRAWL_PIPELINES_STAGE_H_

@@ -35,12 +35,7 @@ absl::Status StageTestRunner::Run() {
   for (const SlotSpec& spec : registration_->contract.inputs) inputs[spec.name] = spec.name;
   for (const SlotSpec& spec : registration_->contract.outputs) outputs[spec.name] = spec.name;
   StageContext ctx(name_, inputs, outputs, slots_.get(), env_.get(), report_.get());
-  if (registration_->contract.NeedsMemoryPlanning()) {
-    absl::StatusOr<MemoryEstimate> estimate = stage_->EstimateMemory(ctx);
-    if (!estimate.ok()) return estimate.status();
-    estimate_ = *estimate;
-  }
-  return stage_->Run(ctx);
+  return RunStage(*stage_, registration_->contract, ctx, &estimate_);
 }
 
 }  // namespace trawl

@@ -38,7 +38,8 @@ class StageTestRunner {
     (*slots_)[std::string(slot)] = SlotValue::Of(std::move(value));
   }
 
-  // EstimateMemory (for INDEX_BUILD and SEARCH stages, recorded in estimate()) then Run.
+  // As a pipeline runs it (RunStage in stage.h): estimate and memory planning for INDEX_BUILD and
+  // SEARCH stages (the estimate is kept in estimate()), then Run.
   absl::Status Run();
 
   // The output value, or nullptr when the stage did not set it (or set another type).
