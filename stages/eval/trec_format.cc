@@ -1,0 +1,195 @@
+#include "stages/eval/trec_format.h"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "pipelines/paths.h"
+
+namespace trawl {
+namespace {
+
+absl::Status LineError(absl::string_view source, int line, absl::string_view expected,
+                       absl::string_view found) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(source, ":", line, ": expected ", expected, ", found \"", found, "\""));
+}
+
+std::vector<absl::string_view> Fields(absl::string_view line) {
+  return absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+}
+
+absl::StatusOr<std::string> ReadFile(absl::string_view path) {
+  const std::string resolved = ResolveUserPath(path);
+  std::ifstream in(resolved);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read '", resolved, "'"));
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Checks a run for documents retrieved twice by one query.
+absl::Status CheckNoDuplicates(const TrecRun& run, absl::string_view source) {
+  for (const auto& [qid, docs] : run.by_query) {
+    absl::flat_hash_set<std::string> seen;
+    for (const RunDoc& doc : docs) {
+      if (!seen.insert(doc.docno).second) {
+        return absl::InvalidArgumentError(absl::StrCat(source, ": query ", qid, " retrieves document ",
+                                                       doc.docno, " twice"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Qrels> ParseQrels(absl::string_view text, absl::string_view source) {
+  Qrels qrels;
+  int line_number = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    ++line_number;
+    if (absl::StripAsciiWhitespace(line).empty()) continue;
+    std::vector<absl::string_view> f = Fields(line);
+    int rel = 0;
+    if (f.size() != 4 || !absl::SimpleAtoi(f[3], &rel)) {
+      return LineError(source, line_number, "\"QID ITER DOCNO REL\" with an integer REL", line);
+    }
+    auto [it, inserted] = qrels.by_query[std::string(f[0])].emplace(std::string(f[2]), rel);
+    if (!inserted) {
+      return absl::InvalidArgumentError(absl::StrCat(source, ":", line_number, ": document ", f[2],
+                                                     " is judged twice for query ", f[0]));
+    }
+  }
+  return qrels;
+}
+
+absl::StatusOr<TrecRun> ParseTrecRun(absl::string_view text, absl::string_view source) {
+  TrecRun run;
+  int line_number = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    ++line_number;
+    if (absl::StripAsciiWhitespace(line).empty()) continue;
+    std::vector<absl::string_view> f = Fields(line);
+    double score = 0;
+    long long rank = 0;
+    if (f.size() != 6 || !absl::SimpleAtoi(f[3], &rank) || !absl::SimpleAtod(f[4], &score)) {
+      return LineError(source, line_number,
+                       "6 columns \"QID Q0 DOCNO RANK SCORE TAG\" with a numeric RANK and SCORE", line);
+    }
+    if (run.tag.empty()) run.tag = std::string(f[5]);
+    run.by_query[std::string(f[0])].push_back(RunDoc{std::string(f[2]), score});
+  }
+  absl::Status duplicates = CheckNoDuplicates(run, source);
+  if (!duplicates.ok()) return duplicates;
+  return run;
+}
+
+absl::StatusOr<TrecRun> ParseMsMarcoRun(absl::string_view text, absl::string_view source) {
+  TrecRun run;
+  int line_number = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    ++line_number;
+    if (absl::StripAsciiWhitespace(line).empty()) continue;
+    std::vector<absl::string_view> f = absl::StrSplit(absl::StripTrailingAsciiWhitespace(line), '\t');
+    long long rank = 0;
+    if (f.size() != 3 || !absl::SimpleAtoi(f[2], &rank)) {
+      return LineError(source, line_number, "\"QID<TAB>DOCNO<TAB>RANK\" with an integer RANK", line);
+    }
+    run.by_query[std::string(f[0])].push_back(RunDoc{std::string(f[1]), -static_cast<double>(rank)});
+  }
+  absl::Status duplicates = CheckNoDuplicates(run, source);
+  if (!duplicates.ok()) return duplicates;
+  return run;
+}
+
+absl::StatusOr<std::vector<Query>> ParseTsvQueries(absl::string_view text, absl::string_view source) {
+  std::vector<Query> queries;
+  int line_number = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    ++line_number;
+    if (absl::StripAsciiWhitespace(line).empty()) continue;
+    std::pair<absl::string_view, absl::string_view> parts = absl::StrSplit(line, absl::MaxSplits('\t', 1));
+    if (parts.first.empty() || line.find('\t') == absl::string_view::npos) {
+      return LineError(source, line_number, "\"QID<TAB>TEXT\"", line);
+    }
+    queries.push_back(Query{std::string(parts.first),
+                            std::string(absl::StripAsciiWhitespace(parts.second))});
+  }
+  return queries;
+}
+
+absl::StatusOr<std::vector<Query>> ParseTrecTopics(absl::string_view text, absl::string_view source) {
+  std::vector<Query> topics;
+  Query current;
+  bool in_top = false, in_title = false;
+  int line_number = 0;
+  for (absl::string_view raw : absl::StrSplit(text, '\n')) {
+    ++line_number;
+    absl::string_view line = absl::StripAsciiWhitespace(raw);
+    if (absl::StartsWith(line, "<top>")) {
+      if (in_top) return LineError(source, line_number, "</top> before the next <top>", line);
+      in_top = true;
+      current = Query();
+      continue;
+    }
+    if (!in_top) continue;
+    if (absl::StartsWith(line, "<num>")) {
+      absl::string_view num = absl::StripAsciiWhitespace(line.substr(5));
+      absl::ConsumePrefix(&num, "Number:");
+      current.id = std::string(absl::StripAsciiWhitespace(num));
+      in_title = false;
+    } else if (absl::StartsWith(line, "<title>")) {
+      absl::string_view title = absl::StripAsciiWhitespace(line.substr(7));
+      absl::ConsumePrefix(&title, "Topic:");
+      current.text = std::string(absl::StripAsciiWhitespace(title));
+      in_title = true;
+    } else if (absl::StartsWith(line, "</top>")) {
+      if (current.id.empty()) return LineError(source, line_number, "a <num> in every topic", line);
+      topics.push_back(current);
+      in_top = in_title = false;
+    } else if (absl::StartsWith(line, "<")) {
+      in_title = false;  // <desc>, <narr>: not part of the title
+    } else if (in_title && !line.empty()) {
+      absl::StrAppend(&current.text, current.text.empty() ? "" : " ", line);
+    }
+  }
+  if (in_top) return LineError(source, line_number, "</top> at the end of the file", "end of file");
+  return topics;
+}
+
+absl::StatusOr<Qrels> ReadQrels(absl::string_view path) {
+  absl::StatusOr<std::string> text = ReadFile(path);
+  if (!text.ok()) return text.status();
+  return ParseQrels(*text, ResolveUserPath(path));
+}
+
+absl::StatusOr<TrecRun> ReadTrecRun(absl::string_view path) {
+  absl::StatusOr<std::string> text = ReadFile(path);
+  if (!text.ok()) return text.status();
+  return ParseTrecRun(*text, ResolveUserPath(path));
+}
+
+std::string FormatTrecRun(const TrecRun& run, absl::string_view tag) {
+  std::string out;
+  for (const auto& [qid, docs] : run.by_query) {
+    std::vector<RunDoc> sorted = docs;
+    std::stable_sort(sorted.begin(), sorted.end(),
+                     [](const RunDoc& a, const RunDoc& b) { return a.score > b.score; });
+    for (size_t i = 0; i < sorted.size(); ++i) {
+      absl::StrAppendFormat(&out, "%s Q0 %s %d %.6f %s\n", qid, sorted[i].docno, i + 1,
+                            sorted[i].score, tag);
+    }
+  }
+  return out;
+}
+
+}  // namespace trawl

@@ -1,0 +1,60 @@
+// TREC evaluation files: qrels, run files, topics, TSV queries and MS MARCO runs.
+//
+//   qrels:     "QID ITER DOCNO REL"            (REL an integer; negative = in pool, not judged)
+//   TREC run:  "QID Q0 DOCNO RANK SCORE TAG"   (trec_eval ignores RANK and ranks by SCORE)
+//   MS MARCO:  "QID<TAB>DOCNO<TAB>RANK"        (no score: read as score = -RANK)
+//   TSV:       "QID<TAB>TEXT"
+//   topics:    TREC SGML, <top> <num> Number: 301 <title> ... </top>
+//
+// Every reader reports a malformed line as InvalidArgument "FILE:LINE: expected ..., found ...";
+// a duplicate judgment or a document retrieved twice for a query is an error too (trec_eval
+// refuses both). Readers keep queries in QID order (string order, as trec_eval prints them).
+// Thread-safe (no shared state).
+#ifndef TRAWL_STAGES_EVAL_TREC_FORMAT_H_
+#define TRAWL_STAGES_EVAL_TREC_FORMAT_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace trawl {
+
+struct Qrels {
+  std::map<std::string, std::map<std::string, int>> by_query;  // qid -> docno -> relevance
+};
+
+struct RunDoc {
+  std::string docno;
+  double score = 0;
+};
+
+struct TrecRun {
+  std::map<std::string, std::vector<RunDoc>> by_query;  // in file order within a query
+  std::string tag;  // the first line's run tag ("" for MS MARCO runs)
+};
+
+struct Query {
+  std::string id;
+  std::string text;
+};
+
+// `source` names the text in messages (usually its path).
+absl::StatusOr<Qrels> ParseQrels(absl::string_view text, absl::string_view source);
+absl::StatusOr<TrecRun> ParseTrecRun(absl::string_view text, absl::string_view source);
+absl::StatusOr<TrecRun> ParseMsMarcoRun(absl::string_view text, absl::string_view source);
+absl::StatusOr<std::vector<Query>> ParseTsvQueries(absl::string_view text, absl::string_view source);
+absl::StatusOr<std::vector<Query>> ParseTrecTopics(absl::string_view text, absl::string_view source);
+
+// The same from files (paths resolved as user paths); NotFound when unreadable.
+absl::StatusOr<Qrels> ReadQrels(absl::string_view path);
+absl::StatusOr<TrecRun> ReadTrecRun(absl::string_view path);
+
+// "QID Q0 DOCNO RANK SCORE TAG\n" lines, each query's documents best first.
+std::string FormatTrecRun(const TrecRun& run, absl::string_view tag);
+
+}  // namespace trawl
+
+#endif  // TRAWL_STAGES_EVAL_TREC_FORMAT_H_
