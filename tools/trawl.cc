@@ -30,6 +30,7 @@
 #include "pipelines/paths.h"
 #include "pipelines/registry.h"
 #include "pipelines/runner.h"
+#include "tools/eval_command.h"
 
 ABSL_FLAG(std::string, report, "trawl_report.json",
           "run: where to write the JSON report, relative to the directory you ran from; empty for none");
@@ -43,22 +44,31 @@ ABSL_FLAG(int64_t, simulate_gpu_mb, 0,
           "of this machine's GPU; device work is emulated on the CPU");
 
 namespace trawl {
+
+// One line on stderr and exit status 1: the first line of a multi-line status, with a count of
+// the rest.
+int Fail(absl::string_view message);
+
 namespace {
 
 constexpr char kUsage[] =
     "trawl: GPU retrieval pipelines.\n"
     "  trawl run CONFIG [--report=PATH] [--device=auto|gpu|cpu]   run a pipeline\n"
     "  trawl validate CONFIG [--explain [--simulate_gpu_mb=N]]    check a config, run nothing\n"
+    "  trawl eval [-q] [-c] [-M N] [-l N] [-m MEASURE]... QRELS RUN   trec_eval's command line\n"
     "  trawl stages                                               list registered stages";
 
+}  // namespace
+
 int Fail(absl::string_view message) {
-  // One line: the first line of a multi-line status, with a count of the rest.
   std::vector<std::string> lines = absl::StrSplit(message, '\n');
   std::string line = lines.front();
   if (lines.size() > 1) absl::StrAppend(&line, " (and ", lines.size() - 1, " more; see trawl validate)");
   std::fprintf(stderr, "trawl: %s\n", line.c_str());
   return 1;
 }
+
+namespace {
 
 std::string FieldTypeName(const google::protobuf::FieldDescriptor* field) {
   std::string type;
@@ -220,6 +230,14 @@ int Run(const std::string& path) {
 }  // namespace trawl
 
 int main(int argc, char** argv) {
+  // `eval` takes trec_eval's own command line (-q -c -M N -m ...), which absl flags would reject.
+  if (argc > 1 && std::string(argv[1]) == "eval") {
+    absl::StatusOr<std::string> report =
+        trawl::RunEvalCommand(std::vector<std::string>(argv + 2, argv + argc));
+    if (!report.ok()) return trawl::Fail(report.status().message());
+    std::fputs(report->c_str(), stdout);
+    return 0;
+  }
   absl::SetProgramUsageMessage(trawl::kUsage);
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   FLAGS_logtostderr = true;
