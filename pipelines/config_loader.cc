@@ -277,10 +277,16 @@ absl::StatusOr<Pipeline> ParsePipelineText(absl::string_view text, absl::string_
   if (!validator.errors().empty()) {
     return absl::InvalidArgumentError(absl::StrJoin(validator.errors(), "\n"));
   }
-  std::string canonical;
-  TextFormat::PrintToString(pipeline.config, &canonical);
-  pipeline.config_sha256 = Sha256Hex(canonical);
+  pipeline.config_sha256 = Sha256Hex(PipelineConfigText(pipeline.config));
   return pipeline;
+}
+
+std::string PipelineConfigText(const PipelineConfig& config) {
+  TextFormat::Printer printer;
+  printer.SetExpandAny(true);
+  std::string text;
+  printer.PrintToString(config, &text);
+  return text;
 }
 
 absl::StatusOr<Pipeline> LoadPipelineFile(absl::string_view path, const StageRegistry& registry) {

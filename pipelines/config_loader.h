@@ -28,6 +28,10 @@ absl::StatusOr<Pipeline> LoadPipelineFile(absl::string_view path,
 absl::StatusOr<Pipeline> ParsePipelineText(absl::string_view text, absl::string_view source,
                                            const StageRegistry& registry = StageRegistry::Global());
 
+// The config as text with stage options expanded ("[type.googleapis.com/...] { ... }"): what
+// configs look like when written by hand, and the canonical form hashed into reports.
+std::string PipelineConfigText(const PipelineConfig& config);
+
 }  // namespace trawl
 
 #endif  // TRAWL_PIPELINES_CONFIG_LOADER_H_

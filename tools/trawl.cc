@@ -8,6 +8,8 @@
 // `bazel run`). On error: exit status 1 and one line on stderr (validate prints every problem,
 // one per line).
 #include <algorithm>
+#include <unistd.h>
+
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -31,11 +33,15 @@
 #include "pipelines/registry.h"
 #include "pipelines/runner.h"
 #include "tools/eval_command.h"
+#include "tools/sweep/sweep_runner.h"
 
 ABSL_FLAG(std::string, report, "trawl_report.json",
           "run: where to write the JSON report, relative to the directory you ran from; empty for none");
 ABSL_FLAG(std::string, device, "",
           "run: override the config's memory policy device: auto, gpu or cpu");
+ABSL_FLAG(std::string, output_dir, "",
+          "sweep: where points, results.jsonl, summary.csv and plot.svg go (default: the sweep's "
+          "output_dir, else sweep_<name>)");
 ABSL_FLAG(bool, explain, false,
           "validate: also print where the memory-management stage runs and what it would decide "
           "on this machine");
@@ -56,6 +62,7 @@ constexpr char kUsage[] =
     "  trawl run CONFIG [--report=PATH] [--device=auto|gpu|cpu]   run a pipeline\n"
     "  trawl validate CONFIG [--explain [--simulate_gpu_mb=N]]    check a config, run nothing\n"
     "  trawl eval [-q] [-c] [-M N] [-l N] [-m MEASURE]... QRELS RUN   trec_eval's command line\n"
+    "  trawl sweep SWEEP [--output_dir=DIR] [--device=...]       a grid of isolated, resumable runs\n"
     "  trawl stages                                               list registered stages";
 
 }  // namespace
@@ -208,6 +215,22 @@ void PrintSummary(const PipelineRun& run, const std::string& report_path) {
   std::printf("\n");
 }
 
+int Sweep(const std::string& path) {
+  SweepRunOptions options;
+  options.sweep_path = path;
+  options.output_dir = absl::GetFlag(FLAGS_output_dir);
+  char self[4096];
+  const ssize_t length = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (length <= 0) return Fail("cannot find this binary (/proc/self/exe) to run sweep points");
+  options.trawl_binary.assign(self, length);
+  if (!absl::GetFlag(FLAGS_device).empty()) {
+    options.extra_run_args.push_back(absl::StrCat("--device=", absl::GetFlag(FLAGS_device)));
+  }
+  absl::StatusOr<std::vector<sweep::PointResult>> results = RunSweep(options);
+  if (!results.ok()) return Fail(results.status().message());
+  return 0;
+}
+
 int Run(const std::string& path) {
   absl::StatusOr<Pipeline> pipeline = LoadPipelineFile(path);
   if (!pipeline.ok()) return Fail(pipeline.status().message());
@@ -244,9 +267,9 @@ int main(int argc, char** argv) {
   google::InitGoogleLogging(args[0]);
   const std::string command = args.size() > 1 ? args[1] : "";
   if (command == "stages" && args.size() == 2) return trawl::ListStages();
-  if ((command == "run" || command == "validate") && args.size() == 3) {
-    return command == "run" ? trawl::Run(args[2]) : trawl::Validate(args[2]);
-  }
+  if (command == "run" && args.size() == 3) return trawl::Run(args[2]);
+  if (command == "validate" && args.size() == 3) return trawl::Validate(args[2]);
+  if (command == "sweep" && args.size() == 3) return trawl::Sweep(args[2]);
   std::fprintf(stderr, "%s\n", trawl::kUsage);
   return 2;
 }

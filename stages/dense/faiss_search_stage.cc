@@ -109,6 +109,7 @@ class FaissSearchStage : public Stage<dense::FaissSearchOptions> {
       }
     }
     ctx.report().set_device(device);
+    (*ctx.report().mutable_notes())["queries"] = absl::StrCat(n);  // for queries/s in sweeps
     return ctx.SetOutput("results", std::move(results));
   }
 
