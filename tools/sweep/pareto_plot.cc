@@ -130,10 +130,12 @@ std::string ParetoSvg(const std::vector<sweep::PointResult>& results, const std:
   for (size_t i = 0; i < results.size(); ++i) {
     if (!Plottable(results[i])) continue;
     const double x = px(results[i].recall()), y = py(results[i].queries_per_second());
+    // Labels in the right half read leftwards, so they stay inside the plot.
+    const bool right_half = x > (kLeft + kWidth - kRight) / 2;
     absl::StrAppendFormat(&svg, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%d\" fill=\"%s\"><title>%s</title></circle>"
-                          "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" fill=\"#444\">%s</text>\n",
+                          "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" fill=\"#444\" text-anchor=\"%s\">%s</text>\n",
                           x, y, front[i] ? 5 : 4, front[i] ? "#d62728" : "#7f7f7f", XmlEscape(results[i].id()),
-                          x + 7, y - 6, XmlEscape(results[i].id()));
+                          right_half ? x - 8 : x + 8, y + 4, right_half ? "end" : "start", XmlEscape(results[i].id()));
   }
   absl::StrAppendFormat(&svg, "<g font-size=\"11\"><circle cx=\"%.0f\" cy=\"%.0f\" r=\"5\" fill=\"#d62728\"/>"
                         "<text x=\"%.0f\" y=\"%.0f\">Pareto front</text><circle cx=\"%.0f\" cy=\"%.0f\" r=\"4\" "
