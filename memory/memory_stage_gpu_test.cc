@@ -114,5 +114,26 @@ TEST_F(MemoryStageGpuTest, IndexTransferMallocFailureLandsOnALowerRung) {
   ExpectSameResults(constrained, clean);
 }
 
+TEST_F(MemoryStageGpuTest, SingleCardFailuresLandOnTheShardedRungAcrossAllGpus) {
+  if (gpu_.devices.size() < 2) GTEST_SKIP() << "needs 2 GPUs, found " << gpu_.devices.size();
+  PipelineRun clean = Run();
+  ASSERT_TRUE(clean.status.ok()) << clean.status;
+
+  // The whole 51.2 MB index cannot be placed on one card (planned, reduced and minimal all fail);
+  // split across the cards each shard is 25.6 MB, below the window, and fits.
+  testing::FailMalloc({.min_bytes = 40 * kMiB, .max_bytes = 512 * kMiB, .count = 3});
+  PipelineRun constrained = Run();
+  ASSERT_TRUE(constrained.status.ok()) << constrained.status;
+  Print("sharded", constrained);
+  const MemoryDecision& decision = constrained.report.stage(1).memory();
+  ASSERT_EQ(decision.attempt_size(), 4);
+  EXPECT_EQ(decision.final_rung(), "sharded");
+  EXPECT_EQ(constrained.report.stage(1).device(), "gpu:0");
+  RankedListsDiff diff = *CompareRankedLists(*constrained.slots.at("flat_results").As<RankedLists>(),
+                                             *clean.slots.at("flat_results").As<RankedLists>(), 1e-6);
+  std::printf("sharded results vs clean run: %s\n", diff.Summary().c_str());
+  EXPECT_TRUE(diff.EqualUpToTies()) << diff.Summary();
+}
+
 }  // namespace
 }  // namespace trawl
