@@ -36,7 +36,9 @@ TEST(QuickstartTest, RunsOnTheCpuWithFullRecall) {
   RunReport parsed;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json.str(), &parsed).ok());
   EXPECT_EQ(parsed.pipeline(), "quickstart");
-  EXPECT_EQ(parsed.stage_size(), 6);
+  EXPECT_EQ(parsed.stage_size(), 8);
+  EXPECT_GE(parsed.metrics().at("ir_eval/nDCG@10"), 0.999);
+  EXPECT_GE(parsed.metrics().at("ir_eval/RR@10"), 0.999);
 
   std::ifstream run_file(::testing::TempDir() + "/quickstart.run");
   int64_t lines = 0;

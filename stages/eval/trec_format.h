@@ -19,11 +19,17 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "pipelines/slot.h"
 
 namespace trawl {
 
 struct Qrels {
   std::map<std::string, std::map<std::string, int>> by_query;  // qid -> docno -> relevance
+};
+
+template <>
+struct SlotTraits<Qrels> {
+  static constexpr SlotType kType = SlotType::kQrels;
 };
 
 struct RunDoc {
