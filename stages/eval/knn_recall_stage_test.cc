@@ -1,26 +1,18 @@
 #include "gtest/gtest.h"
+#include "pipelines/values_testing.h"
 #include "pipelines/stage_test_runner.h"
 #include "pipelines/values.h"
 
 namespace trawl {
 namespace {
 
-RankedLists Lists(int64_t k, std::vector<int64_t> ids) {
-  RankedLists lists;
-  lists.k = k;
-  lists.num_queries = static_cast<int64_t>(ids.size()) / k;
-  lists.ids = std::move(ids);
-  lists.scores.assign(lists.ids.size(), 0.0f);
-  return lists;
-}
-
 TEST(KnnRecallStageTest, EmitsRecallAtEachCutoffInOrder) {
   absl::StatusOr<StageTestRunner> runner = StageTestRunner::Create(R"pb(
     type: "knn_recall"
     options { [type.googleapis.com/trawl.eval.KnnRecallOptions] { at: 2 at: 1 } })pb");
   ASSERT_TRUE(runner.ok()) << runner.status();
-  runner->SetInput("results", Lists(2, {5, 1}));
-  runner->SetInput("ground_truth", Lists(2, {1, 2}));
+  runner->SetInput("results", MakeRankedLists(2, {5, 1}));
+  runner->SetInput("ground_truth", MakeRankedLists(2, {1, 2}));
   ASSERT_TRUE(runner->Run().ok());
   const Metrics* metrics = runner->Output<Metrics>("metrics");
   ASSERT_NE(metrics, nullptr);
@@ -34,8 +26,8 @@ TEST(KnnRecallStageTest, EmitsRecallAtEachCutoffInOrder) {
 TEST(KnnRecallStageTest, DefaultCutoffsSkipThoseDeeperThanTheLists) {
   absl::StatusOr<StageTestRunner> runner = StageTestRunner::Create(R"pb(type: "knn_recall")pb");
   ASSERT_TRUE(runner.ok());
-  runner->SetInput("results", Lists(10, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
-  runner->SetInput("ground_truth", Lists(10, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  runner->SetInput("results", MakeRankedLists(10, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  runner->SetInput("ground_truth", MakeRankedLists(10, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
   ASSERT_TRUE(runner->Run().ok());
   const Metrics* metrics = runner->Output<Metrics>("metrics");
   ASSERT_EQ(metrics->values.size(), 2);  // recall@1 and recall@10; @100 is too deep
@@ -46,8 +38,8 @@ TEST(KnnRecallStageTest, ExplicitCutoffDeeperThanTheListsIsAnError) {
   absl::StatusOr<StageTestRunner> runner = StageTestRunner::Create(R"pb(
     type: "knn_recall"
     options { [type.googleapis.com/trawl.eval.KnnRecallOptions] { at: 5 } })pb");
-  runner->SetInput("results", Lists(2, {0, 1}));
-  runner->SetInput("ground_truth", Lists(2, {0, 1}));
+  runner->SetInput("results", MakeRankedLists(2, {0, 1}));
+  runner->SetInput("ground_truth", MakeRankedLists(2, {0, 1}));
   EXPECT_EQ(runner->Run().code(), absl::StatusCode::kInvalidArgument);
 }
 

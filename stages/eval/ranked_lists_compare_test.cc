@@ -1,21 +1,13 @@
 #include "stages/eval/ranked_lists_compare.h"
 
 #include "gtest/gtest.h"
+#include "pipelines/values_testing.h"
 
 namespace trawl {
 namespace {
 
-RankedLists Lists(std::vector<int64_t> ids, std::vector<float> scores) {
-  RankedLists lists;
-  lists.k = 2;
-  lists.num_queries = static_cast<int64_t>(ids.size()) / 2;
-  lists.ids = std::move(ids);
-  lists.scores = std::move(scores);
-  return lists;
-}
-
 TEST(RankedListsCompareTest, IdenticalListsAreEqual) {
-  RankedLists a = Lists({1, 2, 3, 4}, {-1, -2, -3, -4});
+  RankedLists a = MakeRankedLists(2, {1, 2, 3, 4}, {-1, -2, -3, -4});
   RankedListsDiff diff = *CompareRankedLists(a, a);
   EXPECT_EQ(diff.same_id, 4);
   EXPECT_TRUE(diff.EqualUpToTies());
@@ -23,16 +15,16 @@ TEST(RankedListsCompareTest, IdenticalListsAreEqual) {
 }
 
 TEST(RankedListsCompareTest, SwapAtTiedScoresIsATieSwapNotAMismatch) {
-  RankedLists a = Lists({1, 2, 3, 4}, {-100, -200.001f, -3, -4});
-  RankedLists b = Lists({1, 9, 3, 4}, {-100, -200.0f, -3, -4});
+  RankedLists a = MakeRankedLists(2, {1, 2, 3, 4}, {-100, -200.001f, -3, -4});
+  RankedLists b = MakeRankedLists(2, {1, 9, 3, 4}, {-100, -200.0f, -3, -4});
   RankedListsDiff diff = *CompareRankedLists(a, b);
   EXPECT_EQ(diff.tie_swaps, 1);
   EXPECT_TRUE(diff.EqualUpToTies());
 }
 
 TEST(RankedListsCompareTest, DifferentIdAtDifferentScoreIsAMismatch) {
-  RankedLists a = Lists({1, 2, 3, 4}, {-1, -2, -3, -4});
-  RankedLists b = Lists({1, 2, 3, 8}, {-1, -2, -3, -5});
+  RankedLists a = MakeRankedLists(2, {1, 2, 3, 4}, {-1, -2, -3, -4});
+  RankedLists b = MakeRankedLists(2, {1, 2, 3, 8}, {-1, -2, -3, -5});
   RankedListsDiff diff = *CompareRankedLists(a, b);
   EXPECT_EQ(diff.mismatches, 1);
   EXPECT_FALSE(diff.EqualUpToTies());
@@ -40,7 +32,7 @@ TEST(RankedListsCompareTest, DifferentIdAtDifferentScoreIsAMismatch) {
 }
 
 TEST(RankedListsCompareTest, ShapesMustAgree) {
-  EXPECT_EQ(CompareRankedLists(Lists({1, 2}, {0, 0}), Lists({1, 2, 3, 4}, {0, 0, 0, 0}))
+  EXPECT_EQ(CompareRankedLists(MakeRankedLists(2, {1, 2}, {0, 0}), MakeRankedLists(2, {1, 2, 3, 4}, {0, 0, 0, 0}))
                 .status()
                 .code(),
             absl::StatusCode::kInvalidArgument);

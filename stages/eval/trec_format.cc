@@ -36,6 +36,19 @@ absl::StatusOr<std::string> ReadFile(absl::string_view path) {
   return text.str();
 }
 
+// Calls `parse(line, line_number)` for every non-blank line (numbered from 1) until it fails.
+template <typename ParseLine>
+absl::Status ForEachLine(absl::string_view text, ParseLine parse) {
+  int line_number = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    ++line_number;
+    if (absl::StripAsciiWhitespace(line).empty()) continue;
+    absl::Status status = parse(line, line_number);
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
 // Checks a run for documents retrieved twice by one query.
 absl::Status CheckNoDuplicates(const TrecRun& run, absl::string_view source) {
   for (const auto& [qid, docs] : run.by_query) {
@@ -54,30 +67,25 @@ absl::Status CheckNoDuplicates(const TrecRun& run, absl::string_view source) {
 
 absl::StatusOr<Qrels> ParseQrels(absl::string_view text, absl::string_view source) {
   Qrels qrels;
-  int line_number = 0;
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    ++line_number;
-    if (absl::StripAsciiWhitespace(line).empty()) continue;
+  absl::Status status = ForEachLine(text, [&](absl::string_view line, int line_number) {
     std::vector<absl::string_view> f = Fields(line);
     int rel = 0;
     if (f.size() != 4 || !absl::SimpleAtoi(f[3], &rel)) {
       return LineError(source, line_number, "\"QID ITER DOCNO REL\" with an integer REL", line);
     }
-    auto [it, inserted] = qrels.by_query[std::string(f[0])].emplace(std::string(f[2]), rel);
-    if (!inserted) {
+    if (!qrels.by_query[std::string(f[0])].emplace(std::string(f[2]), rel).second) {
       return absl::InvalidArgumentError(absl::StrCat(source, ":", line_number, ": document ", f[2],
                                                      " is judged twice for query ", f[0]));
     }
-  }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
   return qrels;
 }
 
 absl::StatusOr<TrecRun> ParseTrecRun(absl::string_view text, absl::string_view source) {
   TrecRun run;
-  int line_number = 0;
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    ++line_number;
-    if (absl::StripAsciiWhitespace(line).empty()) continue;
+  absl::Status status = ForEachLine(text, [&](absl::string_view line, int line_number) {
     std::vector<absl::string_view> f = Fields(line);
     double score = 0;
     long long rank = 0;
@@ -87,43 +95,41 @@ absl::StatusOr<TrecRun> ParseTrecRun(absl::string_view text, absl::string_view s
     }
     if (run.tag.empty()) run.tag = std::string(f[5]);
     run.by_query[std::string(f[0])].push_back(RunDoc{std::string(f[2]), score});
-  }
-  absl::Status duplicates = CheckNoDuplicates(run, source);
-  if (!duplicates.ok()) return duplicates;
+    return absl::OkStatus();
+  });
+  if (status.ok()) status = CheckNoDuplicates(run, source);
+  if (!status.ok()) return status;
   return run;
 }
 
 absl::StatusOr<TrecRun> ParseMsMarcoRun(absl::string_view text, absl::string_view source) {
   TrecRun run;
-  int line_number = 0;
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    ++line_number;
-    if (absl::StripAsciiWhitespace(line).empty()) continue;
+  absl::Status status = ForEachLine(text, [&](absl::string_view line, int line_number) {
     std::vector<absl::string_view> f = absl::StrSplit(absl::StripTrailingAsciiWhitespace(line), '\t');
     long long rank = 0;
     if (f.size() != 3 || !absl::SimpleAtoi(f[2], &rank)) {
       return LineError(source, line_number, "\"QID<TAB>DOCNO<TAB>RANK\" with an integer RANK", line);
     }
     run.by_query[std::string(f[0])].push_back(RunDoc{std::string(f[1]), -static_cast<double>(rank)});
-  }
-  absl::Status duplicates = CheckNoDuplicates(run, source);
-  if (!duplicates.ok()) return duplicates;
+    return absl::OkStatus();
+  });
+  if (status.ok()) status = CheckNoDuplicates(run, source);
+  if (!status.ok()) return status;
   return run;
 }
 
 absl::StatusOr<std::vector<Query>> ParseTsvQueries(absl::string_view text, absl::string_view source) {
   std::vector<Query> queries;
-  int line_number = 0;
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    ++line_number;
-    if (absl::StripAsciiWhitespace(line).empty()) continue;
+  absl::Status status = ForEachLine(text, [&](absl::string_view line, int line_number) {
     std::pair<absl::string_view, absl::string_view> parts = absl::StrSplit(line, absl::MaxSplits('\t', 1));
     if (parts.first.empty() || line.find('\t') == absl::string_view::npos) {
       return LineError(source, line_number, "\"QID<TAB>TEXT\"", line);
     }
     queries.push_back(Query{std::string(parts.first),
                             std::string(absl::StripAsciiWhitespace(parts.second))});
-  }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
   return queries;
 }
 
