@@ -24,6 +24,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "glog/logging.h"
 #include "google/protobuf/descriptor.h"
 #include "memory/host_memory.h"
@@ -204,8 +205,10 @@ void PrintSummary(const PipelineRun& run, const std::string& report_path) {
       rung = absl::StrCat("rung ", stage.memory().final_rung());
       if (stage.memory().attempt_size() > 1) absl::StrAppend(&rung, " after ", stage.memory().attempt_size() - 1, " failed");
     }
-    std::printf("  %-18s %-20s %-8s %10.3f  %s\n", stage.name().c_str(), stage.type().c_str(),
-                stage.device().empty() ? "-" : stage.device().c_str(), stage.wall_seconds(), rung.c_str());
+    const std::string line =
+        absl::StrFormat("  %-18s %-20s %-8s %10.3f  %s", stage.name(), stage.type(),
+                        stage.device().empty() ? "-" : stage.device(), stage.wall_seconds(), rung);
+    std::printf("%s\n", std::string(absl::StripTrailingAsciiWhitespace(line)).c_str());
   }
   std::vector<std::pair<std::string, double>> metrics(report.metrics().begin(), report.metrics().end());
   std::sort(metrics.begin(), metrics.end());
