@@ -6,12 +6,14 @@
 
 namespace trawl {
 
-Progress::Progress(std::string label, int64_t total, std::FILE* out, int tty)
+Progress::Progress(std::string label, int64_t total, std::FILE* out, int tty,
+                   std::chrono::seconds line_interval)
     : label_(std::move(label)),
       total_(total),
       out_(out),
       tty_(tty >= 0 ? tty != 0 : isatty(fileno(out)) != 0),
       start_(std::chrono::steady_clock::now()),
+      line_interval_(line_interval),
       last_draw_(start_) {}
 
 std::string Progress::Format(int64_t done, int64_t total, double seconds) {
@@ -30,7 +32,9 @@ void Progress::Update(int64_t done, absl::string_view detail) {
   const std::string text = absl::StrFormat("%s %s%s%s", label_, Format(done, total_, seconds),
                                            detail.empty() ? "" : "  ", detail);
   if (!tty_) {
+    if (done < total_ && line_interval_.count() > 0 && now - last_draw_ < line_interval_) return;
     absl::FPrintF(out_, "%s\n", text);
+    last_draw_ = now;
     return;
   }
   if (drawn_ && done < total_ && now - last_draw_ < std::chrono::milliseconds(100)) return;

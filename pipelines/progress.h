@@ -1,7 +1,8 @@
 // Progress of a long job (sweep points, long stages): done/total, rate and ETA.
 //
-// On a terminal the line redraws in place ("\r"), at most 10 times a second; otherwise each
-// Update() writes one plain log line, so CI logs stay readable. Not thread-safe.
+// On a terminal the line redraws in place ("\r"), at most 10 times a second; otherwise Update()
+// writes plain log lines — every update, or at most one per `line_interval` for frequent updates —
+// so CI logs stay readable. The last update always prints. Not thread-safe.
 //
 //   Progress progress("sweep", points.size());
 //   for (...) { ...; progress.Update(++done, "search.nprobe=8 ok"); }
@@ -21,7 +22,8 @@ namespace trawl {
 class Progress {
  public:
   // Writes to `out` (default stderr); `tty` defaults to whether `out` is a terminal.
-  Progress(std::string label, int64_t total, std::FILE* out = stderr, int tty = -1);
+  Progress(std::string label, int64_t total, std::FILE* out = stderr, int tty = -1,
+           std::chrono::seconds line_interval = std::chrono::seconds(0));
 
   void Update(int64_t done, absl::string_view detail = "");
   void Finish();
@@ -35,7 +37,8 @@ class Progress {
   std::FILE* out_;  // not owned
   bool tty_;
   std::chrono::steady_clock::time_point start_;
-  std::chrono::steady_clock::time_point last_draw_;  // throttles terminal redraws
+  std::chrono::seconds line_interval_;               // least time between plain lines
+  std::chrono::steady_clock::time_point last_draw_;  // throttles redraws and plain lines
   bool drawn_ = false;
 };
 

@@ -42,5 +42,21 @@ TEST(ProgressTest, RedrawsInPlaceOnATerminal) {
   EXPECT_EQ(text.back(), '\n');
 }
 
+TEST(ProgressTest, LineIntervalThrottlesPlainLinesButNotTheLast) {
+  char* buffer = nullptr;
+  size_t size = 0;
+  std::FILE* out = open_memstream(&buffer, &size);
+  Progress progress("knn", 3, out, 0, std::chrono::seconds(60));
+  progress.Update(1);
+  progress.Update(2);
+  progress.Update(3);
+  progress.Finish();
+  std::fclose(out);
+  std::string text(buffer, size);
+  free(buffer);
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1);
+  EXPECT_EQ(text.rfind("knn 3/3 ", 0), 0u);
+}
+
 }  // namespace
 }  // namespace trawl

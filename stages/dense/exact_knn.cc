@@ -1,6 +1,8 @@
 #include "stages/dense/exact_knn.h"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <limits>
 #include <queue>
 #include <thread>
@@ -53,7 +55,8 @@ struct Better {
 }  // namespace
 
 absl::StatusOr<RankedLists> ExactKnn(const DenseMatrix& corpus_in, const DenseMatrix& queries_in,
-                                     int64_t k, dense::Metric metric, int threads) {
+                                     int64_t k, dense::Metric metric, int threads,
+                                     const std::function<void(int64_t)>& progress) {
   if (k < 1) return absl::InvalidArgumentError(absl::StrCat("k must be >= 1, got ", k));
   if (corpus_in.dim != queries_in.dim) {
     return absl::InvalidArgumentError(absl::StrCat("corpus has dimension ", corpus_in.dim,
@@ -71,6 +74,7 @@ absl::StatusOr<RankedLists> ExactKnn(const DenseMatrix& corpus_in, const DenseMa
   out.query_ids = queries.ids;
   const int64_t dim = corpus.dim;
 
+  std::atomic<int64_t> done{0};
   auto search_range = [&](int64_t begin, int64_t end) {
     std::vector<std::pair<float, int64_t>> heap;  // worst of the best k on top
     for (int64_t q = begin; q < end; ++q) {
@@ -94,6 +98,7 @@ absl::StatusOr<RankedLists> ExactKnn(const DenseMatrix& corpus_in, const DenseMa
         out.scores[q * k + j] = heap[j].first;
         out.ids[q * k + j] = heap[j].second;
       }
+      done.fetch_add(1, std::memory_order_relaxed);
     }
   };
 
@@ -104,6 +109,12 @@ absl::StatusOr<RankedLists> ExactKnn(const DenseMatrix& corpus_in, const DenseMa
   for (int w = 0; w < workers; ++w) {
     const int64_t begin = w * chunk, end = std::min(queries.rows, begin + chunk);
     if (begin < end) pool.emplace_back(search_range, begin, end);
+  }
+  if (progress) {
+    while (done.load() < queries.rows) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      progress(done.load());
+    }
   }
   for (std::thread& t : pool) t.join();
   return out;

@@ -7,6 +7,8 @@
 #ifndef TRAWL_STAGES_DENSE_EXACT_KNN_H_
 #define TRAWL_STAGES_DENSE_EXACT_KNN_H_
 
+#include <functional>
+
 #include "absl/status/statusor.h"
 #include "pipelines/values.h"
 #include "stages/dense/dense_metric.pb.h"
@@ -16,8 +18,11 @@ namespace trawl {
 // The top min(k, corpus.rows) corpus rows for every query, best first, as RankedLists with the
 // corpus's ids and higher-is-better scores (results beyond the corpus size are id -1).
 // InvalidArgument when dimensions differ or k < 1. `threads` 0 means all hardware threads.
+// `progress` (optional) is called from the calling thread about 5 times a second with the number
+// of queries done.
 absl::StatusOr<RankedLists> ExactKnn(const DenseMatrix& corpus, const DenseMatrix& queries,
-                                     int64_t k, dense::Metric metric, int threads = 0);
+                                     int64_t k, dense::Metric metric, int threads = 0,
+                                     const std::function<void(int64_t)>& progress = nullptr);
 
 }  // namespace trawl
 

@@ -1,4 +1,9 @@
+#include <chrono>
+#include <functional>
+
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "pipelines/progress.h"
 #include "pipelines/registry.h"
 #include "pipelines/stage.h"
 #include "pipelines/status_util.h"
@@ -38,13 +43,23 @@ class ExactKnnStage : public Stage<dense::ExactKnnOptions> {
   absl::Status Run(StageContext& ctx) override {
     ASSIGN_OR_RETURN(const DenseMatrix* corpus, ctx.Input<DenseMatrix>("corpus"));
     ASSIGN_OR_RETURN(const DenseMatrix* queries, ctx.Input<DenseMatrix>("queries"));
+    // Brute force over a large corpus is the slowest stage users wait for: show progress.
+    Progress progress(absl::StrCat("stage '", ctx.stage_name(), "' (exact_knn): queries"), queries->rows,
+                      stderr, -1, std::chrono::seconds(10));
+    const bool long_job = queries->rows * corpus->rows * corpus->dim >= kProgressMinimumWork;
+    std::function<void(int64_t)> report;
+    if (long_job) report = [&](int64_t done) { progress.Update(done); };
     ASSIGN_OR_RETURN(RankedLists truth, ExactKnn(*corpus, *queries, options_.k(), options_.metric(),
-                                                 options_.threads()));
+                                                 options_.threads(), report));
+    if (long_job) progress.Finish();
     ctx.report().set_device("cpu");
     return ctx.SetOutput("ground_truth", std::move(truth));
   }
 
  private:
+  // Below this many multiply-adds (a few seconds on 2 cores) the stage is too quick for progress.
+  static constexpr int64_t kProgressMinimumWork = int64_t{64} << 30;
+
   dense::ExactKnnOptions options_;
 };
 TRAWL_REGISTER_STAGE(ExactKnnStage);
