@@ -57,6 +57,10 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
     // FAISS's GpuIndexFlat stores float16 when asked; IVF-Flat would need a scalar quantizer.
     estimate.gpu_bytes_float16 = ivf() ? 0 : corpus->bytes() / 2;
     estimate.shardable = !ivf();
+    // Scratch for searches of this index, which run on the resources placed now: one tile of
+    // 1024 queries against up to 64k vectors (Flat) or against the nlist centroids (IVF). Used to
+    // size temp memory in the AUTO_SIZE mode.
+    estimate.temp_bytes = 1024 * 4 * (ivf() ? int64_t{options_.nlist()} : std::min<int64_t>(corpus->rows, 65536));
     return estimate;
   }
 

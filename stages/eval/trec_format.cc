@@ -184,18 +184,33 @@ absl::StatusOr<TrecRun> ReadTrecRun(absl::string_view path) {
   return ParseTrecRun(*text, ResolveUserPath(path));
 }
 
-std::string FormatTrecRun(const TrecRun& run, absl::string_view tag) {
+namespace {
+
+// Each query's documents best first (stable for equal scores), with their 1-based rank.
+template <typename WriteLine>
+std::string FormatRanked(const TrecRun& run, WriteLine write_line) {
   std::string out;
   for (const auto& [qid, docs] : run.by_query) {
     std::vector<RunDoc> sorted = docs;
     std::stable_sort(sorted.begin(), sorted.end(),
                      [](const RunDoc& a, const RunDoc& b) { return a.score > b.score; });
-    for (size_t i = 0; i < sorted.size(); ++i) {
-      absl::StrAppendFormat(&out, "%s Q0 %s %d %.6f %s\n", qid, sorted[i].docno, i + 1,
-                            sorted[i].score, tag);
-    }
+    for (size_t i = 0; i < sorted.size(); ++i) write_line(out, qid, sorted[i], i + 1);
   }
   return out;
+}
+
+}  // namespace
+
+std::string FormatTrecRun(const TrecRun& run, absl::string_view tag) {
+  return FormatRanked(run, [&](std::string& out, const std::string& qid, const RunDoc& doc, size_t rank) {
+    absl::StrAppendFormat(&out, "%s Q0 %s %d %.6f %s\n", qid, doc.docno, rank, doc.score, tag);
+  });
+}
+
+std::string FormatMsMarcoRun(const TrecRun& run) {
+  return FormatRanked(run, [](std::string& out, const std::string& qid, const RunDoc& doc, size_t rank) {
+    absl::StrAppendFormat(&out, "%s\t%s\t%d\n", qid, doc.docno, rank);
+  });
 }
 
 }  // namespace trawl

@@ -61,6 +61,9 @@ absl::StatusOr<TrecRun> ReadTrecRun(absl::string_view path);
 // "QID Q0 DOCNO RANK SCORE TAG\n" lines, each query's documents best first.
 std::string FormatTrecRun(const TrecRun& run, absl::string_view tag);
 
+// "QID<TAB>DOCNO<TAB>RANK\n" lines (MS MARCO's run format), each query's documents best first.
+std::string FormatMsMarcoRun(const TrecRun& run);
+
 }  // namespace trawl
 
 #endif  // TRAWL_STAGES_EVAL_TREC_FORMAT_H_

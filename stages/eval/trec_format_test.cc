@@ -35,6 +35,9 @@ TEST(TrecFormatTest, DuplicatesAreErrors) {
 TEST(TrecFormatTest, MsMarcoRunScoresByRank) {
   TrecRun run = *ParseMsMarcoRun("7\td1\t2\n7\td2\t1\n", "m");
   EXPECT_EQ(FormatTrecRun(run, "ms"), "7 Q0 d2 1 -1.000000 ms\n7 Q0 d1 2 -2.000000 ms\n");
+  EXPECT_EQ(FormatMsMarcoRun(run), "7\td2\t1\n7\td1\t2\n");
+  // Written and read back, the run is the same.
+  EXPECT_EQ(FormatMsMarcoRun(*ParseMsMarcoRun(FormatMsMarcoRun(run), "again")), FormatMsMarcoRun(run));
 }
 
 TEST(TrecFormatTest, TsvQueriesAndTrecTopics) {

@@ -92,6 +92,24 @@ TEST(SweepRunnerTest, GridIsTheCartesianProductFirstAxisOutermost) {
   EXPECT_THAT(text, HasSubstr("nprobe: 4"));
 }
 
+TEST(SweepRunnerTest, ListedConfigsAreOnePointEach) {
+  const std::string dir = Dir("list");
+  WriteSweep(dir, "");
+  std::string other = kBase;
+  other.replace(other.find("name: \"small_ivf\""), 17, "name: \"other\"");
+  std::ofstream(dir + "/other.pbtxt") << other;
+  sweep::SweepConfig sweep;
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(
+      "config: \"base.pbtxt\" config: \"other.pbtxt\"", &sweep));
+  absl::StatusOr<std::vector<SweepPoint>> points = ExpandSweep(sweep, dir);
+  ASSERT_TRUE(points.ok()) << points.status();
+  ASSERT_EQ(points->size(), 2);
+  EXPECT_EQ((*points)[1].id, "other.pbtxt");
+  EXPECT_EQ((*points)[1].config.name(), "other");
+  sweep.add_config("missing.pbtxt");
+  EXPECT_EQ(ExpandSweep(sweep, dir).status().code(), absl::StatusCode::kNotFound);
+}
+
 TEST(SweepRunnerTest, BadAxesFailBeforeAnythingRuns) {
   PipelineConfig config;
   ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(kBase, &config));
