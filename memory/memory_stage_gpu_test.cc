@@ -3,6 +3,8 @@
 // rung, with results identical to the clean run. Prints the build stage's memory decisions.
 #include <cstdio>
 #include <cstdlib>
+#include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
@@ -32,7 +34,8 @@ class MemoryStageGpuTest : public ::testing::Test {
   }
   void TearDown() override { testing::DisarmFaults(); }
 
-  PipelineRun Run() {
+  // `allow` adds policy switches: "lossy" (allow_lossy_storage), "cpu" (allow_cpu_fallback).
+  PipelineRun Run(const std::vector<std::string>& allow = {}) {
     setenv("BUILD_WORKING_DIRECTORY", ::testing::TempDir().c_str(), 1);
     const char* srcdir = std::getenv("TEST_SRCDIR");
     absl::StatusOr<Pipeline> pipeline = LoadPipelineFile(
@@ -41,6 +44,10 @@ class MemoryStageGpuTest : public ::testing::Test {
     CudaGpuDevice device(static_cast<int>(gpu_.devices.size()));
     MemoryPolicy policy = pipeline->config.memory();
     policy.set_device(MemoryPolicy::GPU);
+    for (const std::string& a : allow) {
+      if (a == "lossy") policy.set_allow_lossy_storage(true);
+      if (a == "cpu") policy.set_allow_cpu_fallback(true);
+    }
     MemoryStage memory(policy, &device, FaissResourcesFactory());
     RunEnvironment env;
     env.policy = policy;
@@ -112,6 +119,37 @@ TEST_F(MemoryStageGpuTest, IndexTransferMallocFailureLandsOnALowerRung) {
   EXPECT_EQ(decision.final_rung(), "minimal");
   EXPECT_EQ(constrained.report.stage(1).device(), "gpu:0");
   ExpectSameResults(constrained, clean);
+}
+
+TEST_F(MemoryStageGpuTest, LossyPolicyLandsOnFloat16StorageOnTheGpu) {
+  PipelineRun clean = Run();
+  ASSERT_TRUE(clean.status.ok()) << clean.status;
+  // Full-precision storage (51.2 MB) fails on every full-precision rung; float16 (25.6 MB) fits.
+  testing::FailMalloc({.min_bytes = 40 * kMiB, .max_bytes = 512 * kMiB, .count = 3});
+  PipelineRun constrained = Run({"lossy"});
+  ASSERT_TRUE(constrained.status.ok()) << constrained.status;
+  const MemoryDecision& decision = constrained.report.stage(1).memory();
+  EXPECT_EQ(decision.final_rung(), "float16");
+  EXPECT_EQ(constrained.report.stage(1).device(), "gpu:0");
+  const double recall = constrained.report.metrics().at("eval/recall@10");
+  std::printf("[float16] recall@10 against exact: %.4f (clean run %.4f)\n", recall,
+              clean.report.metrics().at("eval/recall@10"));
+  EXPECT_GE(recall, 0.99);
+}
+
+TEST_F(MemoryStageGpuTest, CpuFallbackFinishesWithExactResults) {
+  // Every GPU rung fails (sharding is impossible on one card; float16 is not allowed).
+  if (gpu_.devices.size() > 1) GTEST_SKIP() << "the sharded rung would place it";
+  testing::FailMalloc({.min_bytes = 40 * kMiB, .max_bytes = 512 * kMiB, .count = 3});
+  PipelineRun constrained = Run({"cpu"});
+  ASSERT_TRUE(constrained.status.ok()) << constrained.status;
+  const MemoryDecision& decision = constrained.report.stage(1).memory();
+  EXPECT_EQ(decision.final_rung(), "cpu");
+  EXPECT_EQ(decision.attempt_size(), 4);
+  EXPECT_EQ(constrained.report.stage(1).device(), "cpu");
+  std::printf("[cpu fallback] recall@10 %.4f after %d attempts\n",
+              constrained.report.metrics().at("eval/recall@10"), decision.attempt_size());
+  EXPECT_GE(constrained.report.metrics().at("eval/recall@10"), 0.999);
 }
 
 TEST_F(MemoryStageGpuTest, SingleCardFailuresLandOnTheShardedRungAcrossAllGpus) {
