@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -66,7 +67,7 @@ class ParseErrors : public google::protobuf::io::ErrorCollector {
 struct Producer {
   std::string stage;
   std::string slot;
-  SlotType type;
+  std::optional<SlotType> type;  // unknown when the producing stage's type is not registered
   int line;
 };
 
@@ -158,6 +159,11 @@ class Validator {
     absl::StatusOr<const StageRegistration*> registration = registry_.Get(config.type());
     if (!registration.ok()) {
       Error(type_line, registration.status().message());
+      // Still record what it outputs, so later stages reading it do not report a cascade.
+      for (const std::string& output : config.output()) {
+        auto [slot, name] = SplitBinding(output);
+        producers_.emplace(name, Producer{node.name, slot, std::nullopt, type_line});
+      }
       return;
     }
     node.registration = *registration;
@@ -208,10 +214,10 @@ class Validator {
       if (producer == producers_.end()) {
         Error(line, absl::StrCat("stage '", node.name, "': input '", slot, "' reads slot '", name,
                                  "', which no earlier stage outputs"));
-      } else if (producer->second.type != spec->type) {
+      } else if (producer->second.type.has_value() && *producer->second.type != spec->type) {
         Error(line, absl::StrCat("stage '", node.name, "': input '", slot, "' expects ",
                                  SlotTypeName(spec->type), " but slot '", name, "' is ",
-                                 SlotTypeName(producer->second.type), " (output '",
+                                 SlotTypeName(*producer->second.type), " (output '",
                                  producer->second.slot, "' of stage '", producer->second.stage,
                                  "', line ", producer->second.line, ")"));
       }

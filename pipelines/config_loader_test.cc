@@ -67,6 +67,11 @@ TEST(ConfigLoaderTest, UnknownStageTypeNamesLineAndRegisteredTypes) {
   EXPECT_THAT(std::string(s.message()), HasSubstr("test_scale"));
 }
 
+TEST(ConfigLoaderTest, UnknownTypeDoesNotCascadeIntoItsReaders) {
+  absl::Status s = Error(Replace(kValid, "type: \"test_scale\"", "type: \"test_scael\""));
+  EXPECT_EQ(std::count(s.message().begin(), s.message().end(), '\n'), 0) << s.message();
+}
+
 TEST(ConfigLoaderTest, UnknownOptionFieldNamesLineAndValidFields) {
   absl::Status s = Error(Replace(kValid, "rows: 2", "rowz: 2"));
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
