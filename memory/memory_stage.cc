@@ -175,6 +175,11 @@ absl::Status MemoryStage::Prepare(const MemoryEstimate& estimate, MemoryDecision
   return absl::OkStatus();
 }
 
+int64_t MemoryStage::FreeDeviceBytes(int device) {
+  absl::StatusOr<GpuMemoryInfo> info = device_->MemoryInfo(device);
+  return info.ok() ? info->free_bytes : -1;
+}
+
 absl::Status MemoryStage::RunPlaced(const PlacedWork& work, MemoryDecision& decision) {
   if (ladder_.empty()) return absl::FailedPreconditionError("RunPlaced() before a successful Prepare()");
   absl::Status last;

@@ -47,6 +47,7 @@ class MemoryStage : public MemoryManager {
   absl::Status Preflight() override;
   absl::Status Prepare(const MemoryEstimate& estimate, MemoryDecision& decision) override;
   absl::Status RunPlaced(const PlacedWork& work, MemoryDecision& decision) override;
+  int64_t FreeDeviceBytes(int device) override;
 
   // FAISS's default pinned buffer (kDefaultPinnedMemoryAllocation), the planned rung's size.
   static constexpr int64_t kDefaultPinnedBytes = int64_t{256} << 20;

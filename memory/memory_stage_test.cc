@@ -156,6 +156,8 @@ TEST_F(MemoryStageTest, ReportsPolicyTierAndFreeMemory) {
   EXPECT_THAT(decision.skipped_rungs(), ::testing::Contains("sharded: 1 GPU visible"));
   EXPECT_THAT(decision.skipped_rungs(), ::testing::Contains(HasSubstr("cpu: the policy does not allow the CPU")));
   EXPECT_GE(device_->cleanups(), 2);  // before the build and before the search
+  EXPECT_EQ(run.run.report.stage(1).gpu_free_before_bytes(), 24576 * kMiB);
+  EXPECT_EQ(run.run.report.stage(1).gpu_free_after_bytes(), 24576 * kMiB);
   // The search reused the index on the (simulated) GPU.
   EXPECT_EQ(run.run.report.stage(2).memory().final_rung(), "cpu");
 }

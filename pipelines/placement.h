@@ -82,6 +82,10 @@ class MemoryManager {
   // stage cannot fit anywhere the policy allows; nothing has run then.
   virtual absl::Status Prepare(const MemoryEstimate& estimate, MemoryDecision& decision) = 0;
 
+  // Free memory of `device` now, in bytes; -1 when it cannot be read. For the report's
+  // before/after figures around every INDEX_BUILD and SEARCH stage.
+  virtual int64_t FreeDeviceBytes(int device) = 0;
+
   // Step 5: runs `work` on the prepared ladder's rungs in order until it succeeds or fails with
   // an error that is not an allocation failure. Every attempt is recorded in `decision`.
   virtual absl::Status RunPlaced(const PlacedWork& work, MemoryDecision& decision) = 0;

@@ -29,9 +29,14 @@ absl::Status RunStage(StageBase& stage, const StageContract& contract, StageCont
     notes["estimate_host_bytes"] = absl::StrCat(estimated->host_bytes);
     notes["estimate_gpu_bytes"] = absl::StrCat(estimated->gpu_bytes);
     if (estimate != nullptr) *estimate = *estimated;
-    if (ctx.env().memory != nullptr && ctx.env().UseGpu()) {
-      absl::Status prepared = ctx.env().memory->Prepare(*estimated, *ctx.report().mutable_memory());
-      if (!prepared.ok()) return prepared;
+    MemoryManager* memory = ctx.env().UseGpu() ? ctx.env().memory : nullptr;
+    if (memory != nullptr) {
+      const int device = estimated->resident_device >= 0 ? estimated->resident_device : 0;
+      ctx.report().set_gpu_free_before_bytes(memory->FreeDeviceBytes(device));
+      absl::Status status = memory->Prepare(*estimated, *ctx.report().mutable_memory());
+      if (status.ok()) status = stage.Run(ctx);
+      ctx.report().set_gpu_free_after_bytes(memory->FreeDeviceBytes(device));
+      return status;
     }
   }
   return stage.Run(ctx);

@@ -113,7 +113,7 @@ class StageContext {
   }
 
   // Moves `value` into output `slot`. An output the config leaves unbound is dropped: nothing
-  // downstream can read it. FailedPrecondition when the stage's contract has no such output.
+  // downstream can read it. Always OK; the status leaves room for checks without changing callers.
   template <typename T>
   absl::Status SetOutput(absl::string_view slot, T value) {
     auto it = outputs_.find(slot);
