@@ -136,6 +136,31 @@ INSTANTIATE_TEST_SUITE_P(EveryRung, MemoryStageRungTest,
                                            Rung::kFloat16, Rung::kSharded, Rung::kCpu),
                          [](const ::testing::TestParamInfo<Rung>& info) { return RungName(info.param); });
 
+TEST_F(MemoryStageTest, IvfLandsOnFloat16ScalarQuantizerStorage) {
+  std::string text = kPipeline;
+  text.replace(text.find("type: \"faiss_index_build\" name: \"index\" input: \"corpus:corpus\" output: \"index:index\""),
+               std::string("type: \"faiss_index_build\" name: \"index\" input: \"corpus:corpus\" output: \"index:index\"").size(),
+               "type: \"faiss_index_build\" name: \"index\" input: \"corpus:corpus\" output: \"index:index\" "
+               "options { [type.googleapis.com/trawl.dense.FaissIndexBuildOptions] { index_type: IVF_FLAT nlist: 16 } }");
+  text.replace(text.find("{ k: 10 }"), 9, "{ k: 10 nprobe: 16 }");  // every list: exact but for storage
+  Pipeline ivf = *ParsePipelineText(text, "ivf.pbtxt");
+  SimulatedGpuSpec spec;
+  for (Rung rung : {Rung::kPlanned, Rung::kReduced, Rung::kMinimal}) {
+    spec.scripted_failures[rung] = ForcedFailure(rung);
+  }
+  device_ = std::make_unique<SimulatedGpuDevice>(spec);
+  memory_ = std::make_unique<MemoryStage>(Permissive(), device_.get(), nullptr);
+  RunEnvironment env;
+  env.policy = Permissive();
+  env.gpu.devices.push_back(GpuDeviceInfo{0, "simulated", spec.total_bytes, 90});
+  env.memory = memory_.get();
+  PipelineRun run = RunPipeline(ivf, env, {.keep_slots = {"results"}});
+  ASSERT_TRUE(run.status.ok()) << run.status;
+  EXPECT_EQ(run.report.stage(1).memory().final_rung(), "float16");
+  EXPECT_EQ(run.report.stage(1).device(), "cpu (emulating float16)");
+  EXPECT_GE(*KnnRecall(*run.slots.at("results").As<RankedLists>(), *baseline_, 10), 0.99);
+}
+
 TEST_F(MemoryStageTest, ReportsPolicyTierAndFreeMemory) {
   SimulatedGpuSpec spec;
   spec.total_bytes = spec.free_bytes = 24576 * kMiB;  // a 24 GB card

@@ -7,9 +7,11 @@
 //                  and rejects bad values (InvalidArgument naming the field). A failure here stops
 //                  the pipeline before any work.
 //   3. EstimateMemory(ctx)  INDEX_BUILD and SEARCH stages only, right before Run, with the inputs
-//                  available; the memory-management stage plans from it.
-//   4. Run(ctx)    does the work: reads inputs, sets every declared output. A failure stops the
-//                  pipeline; the report keeps what earlier stages computed.
+//                  available; the memory-management stage plans from it (RunStage below).
+//   4. Run(ctx)    does the work: reads inputs, sets every declared output. INDEX_BUILD and
+//                  SEARCH stages hand their device work to ctx.RunPlaced(), which runs it on the
+//                  memory stage's ladder. A failure stops the pipeline; the report keeps what
+//                  earlier stages computed.
 //
 // A stage never lets an exception escape: FAISS's faiss::FaissException and CUDA error codes are
 // converted to absl::Status at the stage boundary (pipelines/status_util.h), keeping the original

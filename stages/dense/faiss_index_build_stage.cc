@@ -9,6 +9,7 @@
 #include "faiss/IndexShards.h"
 #include "faiss/gpu/GpuIndexFlat.h"
 #include "faiss/gpu/GpuIndexIVFFlat.h"
+#include "faiss/gpu/GpuIndexIVFScalarQuantizer.h"
 #include "faiss/gpu/StandardGpuResources.h"
 #include "pipelines/registry.h"
 #include "pipelines/stage.h"
@@ -54,8 +55,8 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
     const int64_t ivf_extra = ivf() ? corpus->rows * 8 + int64_t{options_.nlist()} * corpus->dim * 4 : 0;
     estimate.host_bytes = corpus->bytes() * (options_.metric() == dense::COSINE ? 2 : 1);
     estimate.gpu_bytes = corpus->bytes() + ivf_extra;
-    // FAISS's GpuIndexFlat stores float16 when asked; IVF-Flat would need a scalar quantizer.
-    estimate.gpu_bytes_float16 = ivf() ? 0 : corpus->bytes() / 2;
+    // float16 storage: GpuIndexFlat's useFloat16, or IVF with a QT_fp16 scalar quantizer.
+    estimate.gpu_bytes_float16 = corpus->bytes() / 2 + ivf_extra;
     estimate.shardable = !ivf();
     // Scratch for searches of this index, which run on the resources placed now: one tile of
     // 1024 queries against up to 64k vectors (Flat) or against the nlist centroids (IVF). Used to
@@ -113,6 +114,13 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
     auto one = [&](size_t shard) -> std::unique_ptr<faiss::Index> {
       if (placement.on_gpu()) {
         faiss::gpu::StandardGpuResources* resources = placement.resources[shard].get();
+        if (ivf() && placement.float16) {
+          faiss::gpu::GpuIndexIVFScalarQuantizerConfig config;
+          config.device = placement.devices[shard];
+          return std::make_unique<faiss::gpu::GpuIndexIVFScalarQuantizer>(
+              resources, dim, options_.nlist(), faiss::ScalarQuantizer::QT_fp16, metric,
+              /*encodeResidual=*/false, config);
+        }
         if (ivf()) {
           faiss::gpu::GpuIndexIVFFlatConfig config;
           config.device = placement.devices[shard];
@@ -123,6 +131,13 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
         config.device = placement.devices[shard];
         config.useFloat16 = placement.float16;
         return std::make_unique<faiss::gpu::GpuIndexFlat>(resources, dim, metric, config);
+      }
+      if (ivf() && placement.float16) {
+        auto index = std::make_unique<faiss::IndexIVFScalarQuantizer>(
+            new faiss::IndexFlat(dim, metric), dim, options_.nlist(), faiss::ScalarQuantizer::QT_fp16,
+            metric, /*encode_residual=*/false);
+        index->own_fields = true;
+        return index;
       }
       if (ivf()) {
         auto index = std::make_unique<faiss::IndexIVFFlat>(new faiss::IndexFlat(dim, metric), dim,
