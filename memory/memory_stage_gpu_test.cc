@@ -35,11 +35,14 @@ class MemoryStageGpuTest : public ::testing::Test {
   void TearDown() override { testing::DisarmFaults(); }
 
   // `allow` adds policy switches: "lossy" (allow_lossy_storage), "cpu" (allow_cpu_fallback).
-  PipelineRun Run(const std::vector<std::string>& allow = {}) {
+  PipelineRun Run(const std::vector<std::string>& allow = {}, const std::string& config_text = "") {
     setenv("BUILD_WORKING_DIRECTORY", ::testing::TempDir().c_str(), 1);
     const char* srcdir = std::getenv("TEST_SRCDIR");
-    absl::StatusOr<Pipeline> pipeline = LoadPipelineFile(
-        srcdir != nullptr ? std::string(srcdir) + "/trawl/configs/quickstart.pbtxt" : "configs/quickstart.pbtxt");
+    absl::StatusOr<Pipeline> pipeline =
+        !config_text.empty()
+            ? ParsePipelineText(config_text, "inline")
+            : LoadPipelineFile(srcdir != nullptr ? std::string(srcdir) + "/trawl/configs/quickstart.pbtxt"
+                                                 : "configs/quickstart.pbtxt");
     EXPECT_TRUE(pipeline.ok()) << pipeline.status();
     CudaGpuDevice device(static_cast<int>(gpu_.devices.size()));
     MemoryPolicy policy = pipeline->config.memory();
@@ -135,6 +138,44 @@ TEST_F(MemoryStageGpuTest, LossyPolicyLandsOnFloat16StorageOnTheGpu) {
   std::printf("[float16] recall@10 against exact: %.4f (clean run %.4f)\n", recall,
               clean.report.metrics().at("eval/recall@10"));
   EXPECT_GE(recall, 0.99);
+}
+
+// IVF with 64 lists over 100k vectors: each list's storage is about 1 MiB at full precision and
+// 0.5 MiB as float16, so failing 1-2 MiB allocations three times fails the three full-precision
+// rungs and leaves the float16 (QT_fp16 scalar quantizer) rung.
+constexpr char kIvfPipeline[] = R"pb(
+  name: "ivf"
+  stage {
+    type: "synth_dense" name: "generate" output: "corpus:corpus" output: "queries:queries"
+    options { [type.googleapis.com/trawl.synth.SynthDenseOptions] { num_vectors: 100000 num_queries: 1000 dim: 128 } }
+  }
+  stage {
+    type: "faiss_index_build" name: "index" input: "corpus:corpus" output: "index:index"
+    options { [type.googleapis.com/trawl.dense.FaissIndexBuildOptions] { index_type: IVF_FLAT nlist: 64 } }
+  }
+  stage {
+    type: "faiss_search" name: "search" input: "index:index" input: "queries:queries" output: "results:results"
+    options { [type.googleapis.com/trawl.dense.FaissSearchOptions] { k: 10 nprobe: 64 } }
+  }
+  stage {
+    type: "exact_knn" name: "truth" input: "corpus:corpus" input: "queries:queries" output: "ground_truth:truth"
+    options { [type.googleapis.com/trawl.dense.ExactKnnOptions] { k: 10 } }
+  }
+  stage {
+    type: "knn_recall" name: "eval" input: "results:results" input: "ground_truth:truth" output: "metrics:m"
+    options { [type.googleapis.com/trawl.eval.KnnRecallOptions] { at: 10 } }
+  }
+)pb";
+
+TEST_F(MemoryStageGpuTest, IvfLandsOnFloat16ScalarQuantizerOnTheGpu) {
+  testing::FailMalloc({.min_bytes = 900 * 1024, .max_bytes = 2 * kMiB, .count = 3});
+  PipelineRun constrained = Run({"lossy"}, kIvfPipeline);
+  ASSERT_TRUE(constrained.status.ok()) << constrained.status;
+  Print("ivf float16", constrained);
+  EXPECT_EQ(constrained.report.stage(1).memory().final_rung(), "float16");
+  EXPECT_EQ(constrained.report.stage(1).device(), "gpu:0");
+  std::printf("[ivf float16] recall@10 %.4f\n", constrained.report.metrics().at("eval/recall@10"));
+  EXPECT_GE(constrained.report.metrics().at("eval/recall@10"), 0.99);
 }
 
 TEST_F(MemoryStageGpuTest, CpuFallbackFinishesWithExactResults) {
