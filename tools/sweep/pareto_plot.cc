@@ -44,15 +44,15 @@ std::vector<bool> ParetoFront(const std::vector<sweep::PointResult>& results) {
 
 std::string SummaryTable(const std::vector<sweep::PointResult>& results, const std::vector<bool>& front,
                          const std::string& recall_metric) {
-  std::string out = absl::StrFormat("  %-40s %-14s %14s  %s\n", "point", recall_metric, "queries/s", "");
+  std::string out = absl::StrFormat("  %-40s %-14s %14s\n", "point", recall_metric, "queries/s");
   for (size_t i = 0; i < results.size(); ++i) {
     const auto& r = results[i];
     if (!r.ok()) {
       absl::StrAppendFormat(&out, "  %-40s FAILED: %s\n", r.id(), r.error());
       continue;
     }
-    absl::StrAppendFormat(&out, "  %-40s %-14.4f %14.0f  %s\n", r.id(), r.recall(), r.queries_per_second(),
-                          front[i] ? "pareto" : "");
+    absl::StrAppendFormat(&out, "  %-40s %-14.4f %14.0f%s\n", r.id(), r.recall(), r.queries_per_second(),
+                          front[i] ? "  pareto" : "");
   }
   return out;
 }
