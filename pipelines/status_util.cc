@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_replace.h"
 
 namespace trawl {
 
@@ -15,7 +16,10 @@ bool IsAllocationFailureMessage(absl::string_view message) {
 }
 
 absl::Status StatusFromExceptionMessage(absl::string_view what, absl::string_view message) {
-  std::string text = absl::StrCat(what, ": ", message);
+  // FAISS's messages span lines ("Error in ... at file:line: ..."); a Status is one line.
+  std::string folded = absl::StrReplaceAll(absl::StripAsciiWhitespace(message), {{"\r", ""}});
+  absl::StrReplaceAll({{"\n", " "}}, &folded);
+  std::string text = absl::StrCat(what, ": ", folded);
   if (IsAllocationFailureMessage(message)) return absl::ResourceExhaustedError(text);
   return absl::InternalError(text);
 }

@@ -23,7 +23,8 @@ namespace trawl {
 // Whether an error message (FAISS's or CUDA's) reports a failed allocation.
 bool IsAllocationFailureMessage(absl::string_view message);
 
-// ResourceExhausted for allocation failures, Internal otherwise; "WHAT: MESSAGE".
+// ResourceExhausted for allocation failures, Internal otherwise; "WHAT: MESSAGE" on one line
+// (the message's line breaks become spaces).
 absl::Status StatusFromExceptionMessage(absl::string_view what, absl::string_view message);
 
 // Runs `fn` (returning void or absl::Status) and converts anything it throws.

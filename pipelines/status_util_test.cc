@@ -23,6 +23,16 @@ TEST(StatusUtilTest, OtherExceptionsAreInternal) {
   EXPECT_EQ(s.message(), "search: k > 2048");
 }
 
+TEST(StatusUtilTest, MultiLineMessagesBecomeOneLine) {
+  absl::Status s = StatusFromCall("search", [] {
+    throw std::runtime_error("Error in void faiss::Clustering::train\r\n at Clustering.cpp:283: "
+                             "Error: 'nx >= k' failed\n");
+  });
+  EXPECT_EQ(s.message(),
+            "search: Error in void faiss::Clustering::train  at Clustering.cpp:283: Error: 'nx >= "
+            "k' failed");
+}
+
 TEST(StatusUtilTest, BadAllocIsResourceExhausted) {
   absl::Status s = StatusFromCall("copy", [] { throw std::bad_alloc(); });
   EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);

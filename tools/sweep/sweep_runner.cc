@@ -21,7 +21,10 @@
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "pipelines/config_loader.h"
+#include "pipelines/hashing.h"
 #include "pipelines/paths.h"
+#include "pipelines/status_util.h"
+#include "pipelines/text_proto.h"
 #include "pipelines/progress.h"
 #include "pipelines/registry.h"
 #include "pipelines/report.pb.h"
@@ -257,9 +260,7 @@ absl::StatusOr<std::vector<sweep::PointResult>> RunSweep(const SweepRunOptions& 
   absl::StatusOr<std::string> text = ReadText(sweep_path);
   if (!text.ok()) return text.status();
   sweep::SweepConfig sweep;
-  if (!google::protobuf::TextFormat::ParseFromString(*text, &sweep)) {
-    return absl::InvalidArgumentError(absl::StrCat(sweep_path, ": not a trawl.sweep.SweepConfig text proto"));
-  }
+  RETURN_IF_ERROR(ParseTextProto(*text, sweep_path, &sweep));
   const std::string sweep_dir = std::filesystem::path(sweep_path).parent_path().string();
   absl::StatusOr<std::vector<SweepPoint>> points = ExpandSweep(sweep, sweep_dir);
   if (!points.ok()) return points.status();
@@ -272,6 +273,7 @@ absl::StatusOr<std::vector<sweep::PointResult>> RunSweep(const SweepRunOptions& 
   const std::string results_path = out_dir + "/results.jsonl";
   absl::StatusOr<std::vector<sweep::PointResult>> finished = LoadResults(results_path);
   if (!finished.ok()) return finished.status();
+  // The latest result of each point; a later line (a rerun) replaces an earlier one.
   absl::flat_hash_map<std::string, sweep::PointResult> by_id;
   for (const sweep::PointResult& r : *finished) by_id[r.id()] = r;
 
@@ -281,7 +283,12 @@ absl::StatusOr<std::vector<sweep::PointResult>> RunSweep(const SweepRunOptions& 
   size_t skipped = 0;
   for (size_t i = 0; i < points->size(); ++i) {
     const SweepPoint& point = (*points)[i];
-    if (by_id.contains(point.id)) {
+    const std::string config_sha256 = Sha256Hex(PipelineConfigText(point.config));
+    auto earlier = by_id.find(point.id);
+    // Reuse a result only for the same resolved config (an edited base config reruns the point)
+    // and, unless asked to keep failures, only a successful one.
+    if (earlier != by_id.end() && earlier->second.config_sha256() == config_sha256 &&
+        (earlier->second.ok() || options.keep_failed)) {
       ++skipped;
       progress.Update(++done, absl::StrCat(point.id, " (finished earlier)"));
       continue;
@@ -297,6 +304,7 @@ absl::StatusOr<std::vector<sweep::PointResult>> RunSweep(const SweepRunOptions& 
 
     sweep::PointResult result;
     result.set_id(point.id);
+    result.set_config_sha256(config_sha256);
     for (const auto& [k, v] : point.params) (*result.mutable_params())[k] = v;
     result.set_report_path(base + ".json");
     result.set_ok(error.empty());

@@ -1,7 +1,9 @@
 // `trawl sweep`: expands a SweepConfig into points, runs each point in its own process (FAISS and
 // CUDA failures can abort a process: a crash costs one point, not the sweep), and appends each
-// result to results.jsonl as it finishes. A rerun skips the finished points, so kill -9 in the
-// middle loses only the point in flight; a half-written last line is dropped on reload.
+// result to results.jsonl as it finishes. A rerun skips the points that finished successfully
+// with the same resolved config (keyed by its SHA-256, so editing the base config reruns them),
+// reruns failed, crashed or timed-out points unless keep_failed is set, so kill -9 in the middle
+// loses only the point in flight; a half-written last line is dropped on reload.
 //
 //   output_dir/points/<n>.pbtxt   the point's pipeline      output_dir/points/<n>.log  its output
 //   output_dir/points/<n>.json    its report                output_dir/results.jsonl   one line each
@@ -53,6 +55,7 @@ struct SweepRunOptions {
   std::string trawl_binary;  // runs each point: TRAWL_BINARY run POINT --report=...
   std::string output_dir;    // overrides the config's
   std::vector<std::string> extra_run_args;  // e.g. --device=cpu
+  bool keep_failed = false;  // reuse failed points' results instead of running them again
 };
 
 // Runs the sweep; returns every point's result (finished earlier or now), in point order.

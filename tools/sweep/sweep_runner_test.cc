@@ -23,7 +23,7 @@ namespace {
 using ::testing::HasSubstr;
 
 // A small IVF pipeline: each sweep point takes a fraction of a second.
-constexpr char kBase[] = R"pb(
+constexpr char kBase[] = R"cfg(
   name: "small_ivf"
   memory { device: CPU }
   stage {
@@ -46,7 +46,7 @@ constexpr char kBase[] = R"pb(
     type: "knn_recall" name: "eval" input: "results:results" input: "ground_truth:truth" output: "metrics:m"
     options { [type.googleapis.com/trawl.eval.KnnRecallOptions] { at: 10 } }
   }
-)pb";
+)cfg";
 
 std::string Dir(const std::string& name) {
   const std::string dir = ::testing::TempDir() + "/" + name;
@@ -164,6 +164,47 @@ TEST(SweepRunnerTest, FailedPointIsRecordedAndTheSweepGoesOn) {
   EXPECT_GT((*results)[1].queries_per_second(), 0);
   EXPECT_TRUE(std::filesystem::exists(dir + "/out/plot.svg"));
   EXPECT_EQ(Lines(dir + "/out/summary.csv").size(), 3);
+}
+
+TEST(SweepRunnerTest, FailedPointsRunAgainUnlessKeptAndStaleConfigsRerun) {
+  const std::string dir = Dir("rerun");
+  const std::string path =
+      WriteSweep(dir, "axis { stage: \"index\" field: \"train_size\" values: \"10\" values: \"0\" }");
+  SweepRunOptions options{path, Trawl(), ""};
+  ASSERT_TRUE(RunSweep(options).ok());
+  const std::string results = dir + "/out/results.jsonl";
+  ASSERT_EQ(Lines(results).size(), 2);
+
+  // Kept: nothing runs.
+  options.keep_failed = true;
+  ASSERT_TRUE(RunSweep(options).ok());
+  EXPECT_EQ(Lines(results).size(), 2);
+  // Default: the failed point runs again (and fails again), the good one is reused.
+  options.keep_failed = false;
+  ASSERT_TRUE(RunSweep(options).ok());
+  std::vector<std::string> lines = Lines(results);
+  ASSERT_EQ(lines.size(), 3);
+  EXPECT_THAT(lines[2], HasSubstr("{\"id\":\"index.train_size=10\""));
+
+  // An edited base config changes every point's hash: both run again.
+  std::string base = kBase;
+  base.replace(base.find("k: 10 }"), 7, "k: 20 }");
+  std::ofstream(dir + "/base.pbtxt") << base;
+  absl::StatusOr<std::vector<sweep::PointResult>> rerun = RunSweep(options);
+  ASSERT_TRUE(rerun.ok()) << rerun.status();
+  EXPECT_EQ(Lines(results).size(), 5);
+  EXPECT_NE((*rerun)[1].config_sha256(), "");
+}
+
+TEST(SweepRunnerTest, SyntaxErrorsNameTheLine) {
+  const std::string dir = Dir("syntax");
+  std::ofstream(dir + "/sweep.pbtxt") << "name: \"t\"\nbase_config: \"b.pbtxt\"\naxis { stage: \"s\" feild: \"x\" }\n";
+  SweepRunOptions options{dir + "/sweep.pbtxt", Trawl(), ""};
+  absl::Status status = RunSweep(options).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr(dir + "/sweep.pbtxt:3:24: Message type \"trawl.sweep.Axis\" has no field "
+                              "named \"feild\". Its fields are: stage, field, values."));
 }
 
 TEST(SweepRunnerTest, KillNineMidwayThenRerunSkipsFinishedPoints) {
