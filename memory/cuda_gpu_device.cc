@@ -58,4 +58,25 @@ absl::Status CudaGpuDevice::Cleanup(int device) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<CUstream_st*> CudaGpuDevice::CreateStream(int device) {
+  cudaStream_t stream = nullptr;
+  cudaError_t err = cudaSetDevice(device);
+  // Non-blocking: the work's copies and kernels do not serialise with the legacy default stream.
+  if (err == cudaSuccess) err = cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking);
+  if (err != cudaSuccess) {
+    cudaGetLastError();
+    return absl::ResourceExhaustedError(absl::StrCat("creating a stream on device ", device, ": ",
+                                                     cudaGetErrorString(err), " (CUDA error ",
+                                                     static_cast<int>(err), ")"));
+  }
+  return stream;
+}
+
+void CudaGpuDevice::DestroyStream(int device, CUstream_st* stream) {
+  if (stream == nullptr) return;
+  cudaSetDevice(device);
+  cudaStreamSynchronize(stream);
+  cudaStreamDestroy(stream);
+}
+
 }  // namespace trawl

@@ -15,6 +15,8 @@ class CudaGpuDevice : public GpuDevice {
   absl::StatusOr<GpuMemoryInfo> MemoryInfo(int device) override;
   absl::Status PinTest(int64_t bytes) override;
   absl::Status Cleanup(int device) override;
+  absl::StatusOr<CUstream_st*> CreateStream(int device) override;
+  void DestroyStream(int device, CUstream_st* stream) override;
   bool emulated() const override { return false; }
 
  private:

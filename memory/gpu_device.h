@@ -1,4 +1,4 @@
-// The GPU as the memory-management stage sees it: memory queries, a pin test, cleanup.
+// The GPU as the memory-management stage sees it: memory queries, a pin test, cleanup, streams.
 //
 // Two implementations: CudaGpuDevice (cuda_gpu_device.h) asks the CUDA runtime; SimulatedGpuDevice
 // (simulated_gpu_device.h) has a configured size, free memory, pin limit and scripted failures, so
@@ -32,12 +32,23 @@ class GpuDevice {
   // Synchronises `device` and returns unused pool memory to the driver.
   virtual absl::Status Cleanup(int device) = 0;
 
+  // A new stream on `device` for one placement attempt; null (the default stream) on emulated
+  // devices. Released with DestroyStream after the attempt.
+  virtual absl::StatusOr<CUstream_st*> CreateStream(int device) {
+    (void)device;
+    return nullptr;
+  }
+  virtual void DestroyStream(int device, CUstream_st* stream) {
+    (void)device;
+    (void)stream;
+  }
+
   // True when no real GPU backs this device: placements are emulated on the CPU.
   virtual bool emulated() const = 0;
 
   // Emulated devices only: the error FAISS would raise for this placement holding `device_bytes`
   // of data per device (its cudaHostAlloc or cudaMalloc message), or OK.
-  virtual absl::Status SimulateAllocation(const GpuPlacement& placement, int64_t device_bytes) {
+  virtual absl::Status SimulateAllocation(const DevicePlacement& placement, int64_t device_bytes) {
     (void)placement;
     (void)device_bytes;
     return absl::OkStatus();

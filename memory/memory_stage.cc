@@ -1,24 +1,18 @@
 #include "memory/memory_stage.h"
 
 #include <algorithm>
-#include <chrono>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "glog/logging.h"
 #include "google/protobuf/text_format.h"
 #include "memory/temp_memory.h"
 #include "pipelines/status_util.h"
 
 namespace trawl {
-namespace {
-
-double SecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-}  // namespace
 
 MemoryStage::MemoryStage(MemoryPolicy policy, GpuDevice* device, ResourcesFactory factory,
                          HostMemorySources host_sources)
@@ -31,31 +25,28 @@ int64_t MemoryStage::MinHostBytes() const {
   return policy_.min_host_memory_mb() > 0 ? policy_.min_host_memory_mb() << 20 : kDefaultMinHostBytes;
 }
 
+absl::Status MemoryStage::CheckHostMinimum(const HostMemoryInfo& host,
+                                           absl::string_view consequence) const {
+  if (host.available_bytes() >= MinHostBytes()) return absl::OkStatus();
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "host memory: ", host.Describe(), ", below the minimum of ", FormatBytes(MinHostBytes()),
+      " (memory.min_host_memory_mb)", consequence));
+}
+
 absl::Status MemoryStage::Preflight() {
-  absl::StatusOr<HostMemoryInfo> host = ReadHostMemory(host_sources_);
-  if (!host.ok()) return host.status();
-  if (host->available_bytes() < MinHostBytes()) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "host memory: ", host->Describe(), ", below the minimum of ", FormatBytes(MinHostBytes()),
-        " (memory.min_host_memory_mb); nothing was run. Free memory or lower the minimum"));
-  }
-  return absl::OkStatus();
+  ASSIGN_OR_RETURN(HostMemoryInfo host, ReadHostMemory(host_sources_));
+  return CheckHostMinimum(host, "; nothing was run. Free memory or lower the minimum");
 }
 
 absl::Status MemoryStage::ValidateHost(const MemoryEstimate& estimate, MemoryDecision& decision) {
-  absl::StatusOr<HostMemoryInfo> host = ReadHostMemory(host_sources_);
-  if (!host.ok()) return host.status();
-  decision.set_host_available_bytes(host->available_bytes());
+  ASSIGN_OR_RETURN(HostMemoryInfo host, ReadHostMemory(host_sources_));
+  decision.set_host_available_bytes(host.available_bytes());
   decision.set_host_required_bytes(std::max(MinHostBytes(), estimate.host_bytes));
-  decision.set_memlock_limit_bytes(host->memlock_limit_bytes);
-  if (host->available_bytes() < MinHostBytes()) {
+  decision.set_memlock_limit_bytes(host.memlock_limit_bytes);
+  RETURN_IF_ERROR(CheckHostMinimum(host, ""));
+  if (host.available_bytes() < estimate.host_bytes) {
     return absl::ResourceExhaustedError(
-        absl::StrCat("host memory: ", host->Describe(), ", below the minimum of ",
-                     FormatBytes(MinHostBytes()), " (memory.min_host_memory_mb)"));
-  }
-  if (host->available_bytes() < estimate.host_bytes) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("host memory: ", host->Describe(), ", but the stage's data needs ",
+        absl::StrCat("host memory: ", host.Describe(), ", but the stage's data needs ",
                      FormatBytes(estimate.host_bytes)));
   }
   return absl::OkStatus();
@@ -81,7 +72,7 @@ int64_t MemoryStage::ChoosePinnedBytes(MemoryDecision& decision) {
 void MemoryStage::PlanLadder(const MemoryEstimate& estimate, int device, int64_t free_bytes,
                              int64_t temp_bytes, int64_t pinned_bytes, MemoryDecision& decision) {
   ladder_.clear();
-  auto consider = [&](Rung rung, int64_t device_bytes, int64_t temp, int64_t pinned, bool float16,
+  auto consider = [&](Rung rung, int64_t device_bytes, int64_t temp, int64_t pinned, bool lossy,
                       std::vector<int> devices, const std::string& forbidden) {
     const std::string name = RungName(rung);
     if (!forbidden.empty()) {
@@ -100,9 +91,11 @@ void MemoryStage::PlanLadder(const MemoryEstimate& estimate, int device, int64_t
     planned.placement.devices = std::move(devices);
     planned.placement.temp_bytes = temp;
     planned.placement.pinned_bytes = pinned;
-    planned.placement.float16 = float16;
+    planned.placement.budget_bytes = device_bytes + temp;
+    planned.placement.lossy = lossy;
     planned.placement.emulated = device_->emulated();
     planned.device_bytes = device_bytes;
+    planned.faiss_resources = estimate.faiss_resources;
     decision.add_planned_rungs(absl::StrCat(name, " (data ", FormatBytes(device_bytes), ", temp ",
                                             FormatBytes(temp), ", pinned ", FormatBytes(pinned), ")"));
     ladder_.push_back(std::move(planned));
@@ -115,25 +108,28 @@ void MemoryStage::PlanLadder(const MemoryEstimate& estimate, int device, int64_t
     consider(Rung::kCpu, 0, 0, 0, false, {}, cpu_forbidden);
     return;
   }
-  if (estimate.gpu_bytes == 0) {  // no device work: the stage runs where its data lives
+  if (estimate.device_bytes == 0) {  // no device work: the stage runs where its data lives
     consider(Rung::kCpu, 0, 0, 0, false, {}, "");
     return;
   }
-  const int64_t data = estimate.gpu_bytes;
-  consider(Rung::kPlanned, data, temp_bytes, pinned_bytes, false, {device}, "");
-  consider(Rung::kReduced, data, temp_bytes / 2, std::min(pinned_bytes, kReducedPinnedBytes), false,
-           {device}, "");
-  consider(Rung::kMinimal, data, kMinimalTempBytes, 0, false, {device}, "");
-  consider(Rung::kFloat16, estimate.gpu_bytes_float16, kMinimalTempBytes, 0, true, {device},
-           !policy_.allow_lossy_storage()    ? "the policy does not allow lossy storage (allow_lossy_storage)"
-           : estimate.gpu_bytes_float16 == 0 ? "this index type has no float16 storage"
-                                             : "");
+  const int64_t data = estimate.device_bytes;
+  const int64_t reduced =
+      estimate.reduced_device_bytes > 0 ? estimate.reduced_device_bytes : estimate.device_bytes;
+  consider(Rung::kFull, data, temp_bytes, pinned_bytes, false, {device}, "");
+  consider(Rung::kReduced, reduced, temp_bytes / 2, std::min(pinned_bytes, kReducedPinnedBytes),
+           false, {device}, "");
+  consider(Rung::kMinimal, reduced, kMinimalTempBytes, 0, false, {device}, "");
+  consider(Rung::kLossy, estimate.lossy_device_bytes, kMinimalTempBytes, 0, true, {device},
+           !policy_.allow_lossy_storage()
+               ? "the policy does not allow lossy storage (allow_lossy_storage)"
+           : estimate.lossy_device_bytes == 0 ? "this stage has no lossy (float16) storage"
+                                              : "");
   std::vector<int> all;
   for (int d = 0; d < device_->device_count(); ++d) all.push_back(d);
   const int64_t per_device = all.empty() ? data : (data + all.size() - 1) / all.size();
   consider(Rung::kSharded, per_device, kMinimalTempBytes, 0, false, all,
            all.size() < 2      ? absl::StrCat(all.size(), " GPU visible")
-           : !estimate.shardable ? "this index type is not sharded"
+           : !estimate.shardable ? "this stage's data is not shardable"
                                  : "");
   consider(Rung::kCpu, 0, 0, 0, false, {}, cpu_forbidden);
 }
@@ -144,32 +140,37 @@ absl::Status MemoryStage::Prepare(const MemoryEstimate& estimate, MemoryDecision
   decision.set_policy(policy_text);
   const int device = estimate.resident_device >= 0 ? estimate.resident_device : 0;
 
-  // 2. Host validation (before anything is allocated).
+  // 1. Host validation, before anything is allocated.
   RETURN_IF_ERROR(ValidateHost(estimate, decision));
-  const bool device_work = estimate.gpu_bytes > 0 && estimate.resident_device < 0;
+
+  // 2. Pinned buffer, for new device work only.
+  const bool device_work = estimate.device_bytes > 0 && estimate.resident_device < 0;
   const int64_t pinned = device_work ? ChoosePinnedBytes(decision) : 0;
 
-  // 4. Cleanup, measuring free memory around it; 3. the tier is chosen from what is free after.
+  // 3. Cleanup, measuring free memory around it.
   ASSIGN_OR_RETURN(GpuMemoryInfo before, device_->MemoryInfo(device));
   decision.set_gpu_free_before_cleanup_bytes(before.free_bytes);
   RETURN_IF_ERROR(device_->Cleanup(device));
   ASSIGN_OR_RETURN(GpuMemoryInfo after, device_->MemoryInfo(device));
   decision.set_gpu_free_after_cleanup_bytes(after.free_bytes);
+
+  // 4. Temp memory from what is free after cleanup.
   const TempMemoryChoice temp =
       ChooseTempMemory(policy_, after.free_bytes, after.total_bytes, estimate.temp_bytes);
   decision.set_temp_requested_bytes(temp.requested_bytes);
   decision.set_temp_effective_bytes(temp.effective_bytes);
 
-  // 1. Plan the ladder with what is known now.
+  // 5. The ladder, with what is known now.
   PlanLadder(estimate, device, after.free_bytes, temp.effective_bytes, pinned, decision);
   if (policy_.max_attempts() > 0 && static_cast<int>(ladder_.size()) > policy_.max_attempts()) {
     ladder_.resize(policy_.max_attempts());
   }
   if (ladder_.empty()) {
     return absl::ResourceExhaustedError(absl::StrCat(
-        "no placement fits: the stage needs ", FormatBytes(estimate.gpu_bytes), " on the GPU (",
-        FormatBytes(after.free_bytes), " free of ", FormatBytes(after.total_bytes), " on device ",
-        device, "); skipped: ", absl::StrJoin(decision.skipped_rungs(), "; "),
+        "no placement fits: the stage needs ", FormatBytes(estimate.device_bytes),
+        " on the GPU (", FormatBytes(after.free_bytes), " free of ",
+        FormatBytes(after.total_bytes), " on device ", device,
+        "); skipped: ", absl::StrJoin(decision.skipped_rungs(), "; "),
         ". Allow allow_cpu_fallback or allow_lossy_storage, or use a smaller index"));
   }
   return absl::OkStatus();
@@ -180,37 +181,61 @@ int64_t MemoryStage::FreeDeviceBytes(int device) {
   return info.ok() ? info->free_bytes : -1;
 }
 
+absl::Status MemoryStage::RunOnRung(const PlannedRung& planned, const PlacedWork& work) {
+  DevicePlacement placement = planned.placement;
+  if (placement.emulated && placement.rung != Rung::kCpu) {
+    RETURN_IF_ERROR(device_->SimulateAllocation(placement, planned.device_bytes));
+  }
+  absl::Status status;
+  if (placement.rung != Rung::kCpu) {
+    for (int device : placement.devices) {
+      absl::StatusOr<CUstream_st*> stream = device_->CreateStream(device);
+      if (!stream.ok()) {
+        status = stream.status();
+        break;
+      }
+      placement.streams.push_back(*stream);
+    }
+  }
+  if (status.ok() && planned.faiss_resources && !placement.emulated &&
+      placement.rung != Rung::kCpu && placement.rung != Rung::kResident) {
+    status = StatusFromCall("creating GPU resources", [&] {
+      for (int device : placement.devices) {
+        placement.faiss_resources.push_back(
+            factory_(device, placement.temp_bytes, placement.pinned_bytes));
+      }
+    });
+  }
+  if (status.ok()) status = work(placement);
+  // Release this attempt's resources and streams before anything else runs.
+  placement.faiss_resources.clear();
+  for (size_t i = 0; i < placement.streams.size(); ++i) {
+    device_->DestroyStream(placement.devices[i], placement.streams[i]);
+  }
+  return status;
+}
+
 absl::Status MemoryStage::RunPlaced(const PlacedWork& work, MemoryDecision& decision) {
-  if (ladder_.empty()) return absl::FailedPreconditionError("RunPlaced() before a successful Prepare()");
+  if (ladder_.empty()) {
+    return absl::FailedPreconditionError("RunPlaced() before a successful Prepare()");
+  }
   absl::Status last;
   for (const PlannedRung& planned : ladder_) {
-    GpuPlacement placement = planned.placement;
-    const auto start = std::chrono::steady_clock::now();
-    absl::Status status;
-    if (placement.emulated && placement.rung != Rung::kCpu) {
-      status = device_->SimulateAllocation(placement, planned.device_bytes);
-    } else if (placement.rung != Rung::kCpu && placement.rung != Rung::kResident) {
-      status = StatusFromCall("creating GPU resources", [&] {
-        for (int device : placement.devices) {
-          placement.resources.push_back(factory_(device, placement.temp_bytes, placement.pinned_bytes));
-        }
-      });
-    }
-    if (status.ok()) status = work(placement);
+    const char* rung = RungName(planned.placement.rung);
+    const absl::Time start = absl::Now();
+    absl::Status status = RunOnRung(planned, work);
     PlacementAttempt* attempt = decision.add_attempt();
-    attempt->set_rung(RungName(placement.rung));
+    attempt->set_rung(rung);
     attempt->set_succeeded(status.ok());
-    attempt->set_seconds(SecondsSince(start));
+    attempt->set_seconds(absl::ToDoubleSeconds(absl::Now() - start));
     if (status.ok()) {
-      decision.set_final_rung(RungName(placement.rung));
+      decision.set_final_rung(rung);
       return status;
     }
     attempt->set_error(std::string(status.message()));
-    if (status.code() != absl::StatusCode::kResourceExhausted) return status;  // not a memory problem
-    LOG(WARNING) << "memory stage: rung '" << RungName(placement.rung) << "' failed, trying the next: "
-                 << status.message();
-    placement.resources.clear();  // release this attempt's resources before the next
-    for (int device : placement.devices) device_->Cleanup(device).IgnoreError();
+    if (status.code() != absl::StatusCode::kResourceExhausted) return status;  // not memory
+    VLOG(1) << "memory stage: rung '" << rung << "' failed, trying the next: " << status.message();
+    for (int device : planned.placement.devices) device_->Cleanup(device).IgnoreError();
     last = status;
   }
   return absl::ResourceExhaustedError(absl::StrCat("every planned rung failed (",

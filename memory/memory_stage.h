@@ -1,20 +1,25 @@
-// The memory-management stage: runs before every INDEX_BUILD and SEARCH stage that may use a GPU
-// (the runner inserts it; configs never name it) and places that stage's device work.
+// The memory-management stage: runs before every stage whose contract sets plans_device_memory
+// (RunStage in pipelines/stage.h calls Prepare; configs never name it) and places that stage's
+// device work. It holds the run's one copy of the memory policy.
 //
-// Prepare(), in order:
-//   1. Plan: from the stage's MemoryEstimate, the device bytes each rung of the ladder needs
-//      (pipelines/placement.h); rungs the policy forbids or that cannot fit are skipped, with why.
-//   2. Host validation: available memory (MemAvailable and the cgroup limit) against the policy's
-//      minimum (default 512 MiB) and the stage's data; RLIMIT_MEMLOCK; a real pin test of the
-//      planned pinned buffer (cached per size), falling back to 64 MiB, then none.
-//   3. Temp-memory tier from free VRAM (memory/temp_memory.h), requested and effective.
-//   4. Cleanup: synchronise, trim memory pools; free memory before and after.
-// RunPlaced() then tries the rungs in order, each on fresh StandardGpuResources, moving down
-// only on allocation failures (ResourceExhausted) and logging each with FAISS's message.
+// Prepare(), in the order the code does it:
+//   1. Host validation: available memory (MemAvailable and the cgroup limit) against the policy's
+//      minimum (default 512 MiB) and the stage's data; RLIMIT_MEMLOCK is recorded.
+//   2. Pinned buffer: a real pin test of the requested size (cached per size), falling back to
+//      64 MiB, then none.
+//   3. Cleanup: synchronise, trim memory pools; free device memory before and after.
+//   4. Temp memory: the tier for the free memory after cleanup (memory/temp_memory.h), requested
+//      and effective.
+//   5. Plan: the device bytes each rung of the ladder needs (pipelines/placement.h) from the
+//      stage's MemoryEstimate; rungs the policy forbids or that do not fit are skipped, with why.
+//      ResourceExhausted, with the numbers, when no rung is left.
+// RunPlaced() then runs the work on the rungs in order, each with a fresh stream per device (and
+// fresh StandardGpuResources for FAISS work), moving down only on allocation failures
+// (ResourceExhausted) and recording each attempt with the library's own message.
 //
 //   CudaGpuDevice device(gpu_count);
 //   MemoryStage memory(policy, &device, FaissResourcesFactory());
-//   env.memory = &memory;  // the runner calls Prepare; stages call ctx.RunPlaced(work)
+//   env.memory = &memory;  // RunStage calls Prepare; stages call ctx.RunPlaced(work)
 //
 // Not thread-safe: one pipeline's stages run on one thread.
 #ifndef TRAWL_MEMORY_MEMORY_STAGE_H_
@@ -40,7 +45,8 @@ using ResourcesFactory = std::function<std::shared_ptr<faiss::gpu::StandardGpuRe
 
 class MemoryStage : public MemoryManager {
  public:
-  // `device` must outlive the stage.
+  // `device` must outlive the stage. `factory` makes FAISS resources for estimates that ask for
+  // them; it may be null when no FAISS stage runs (or the device is emulated).
   MemoryStage(MemoryPolicy policy, GpuDevice* device, ResourcesFactory factory,
               HostMemorySources host_sources = {});
 
@@ -49,7 +55,7 @@ class MemoryStage : public MemoryManager {
   absl::Status RunPlaced(const PlacedWork& work, MemoryDecision& decision) override;
   int64_t FreeDeviceBytes(int device) override;
 
-  // FAISS's default pinned buffer (kDefaultPinnedMemoryAllocation), the planned rung's size.
+  // FAISS's default pinned buffer (kDefaultPinnedMemoryAllocation), the full rung's size.
   static constexpr int64_t kDefaultPinnedBytes = int64_t{256} << 20;
   static constexpr int64_t kReducedPinnedBytes = int64_t{64} << 20;
   static constexpr int64_t kMinimalTempBytes = int64_t{16} << 20;
@@ -57,17 +63,23 @@ class MemoryStage : public MemoryManager {
 
  private:
   struct PlannedRung {
-    GpuPlacement placement;      // without resources
-    int64_t device_bytes = 0;    // data per device
+    DevicePlacement placement;  // without streams or resources
+    int64_t device_bytes = 0;   // data per device
+    bool faiss_resources = false;
   };
 
+  // ResourceExhausted when the host has less available memory than the policy's minimum.
+  absl::Status CheckHostMinimum(const HostMemoryInfo& host, absl::string_view consequence) const;
   absl::Status ValidateHost(const MemoryEstimate& estimate, MemoryDecision& decision);
   int64_t ChoosePinnedBytes(MemoryDecision& decision);
   void PlanLadder(const MemoryEstimate& estimate, int device, int64_t free_bytes,
                   int64_t temp_bytes, int64_t pinned_bytes, MemoryDecision& decision);
+  // Runs `work` on one planned rung: creates its streams (and FAISS resources), then releases
+  // them.
+  absl::Status RunOnRung(const PlannedRung& planned, const PlacedWork& work);
   int64_t MinHostBytes() const;
 
-  MemoryPolicy policy_;
+  const MemoryPolicy policy_;
   GpuDevice* device_;                // not owned
   ResourcesFactory factory_;         // makes StandardGpuResources per attempt
   HostMemorySources host_sources_;   // where host memory is read from

@@ -53,7 +53,6 @@ class MemoryStageGpuTest : public ::testing::Test {
     }
     MemoryStage memory(policy, &device, FaissResourcesFactory());
     RunEnvironment env;
-    env.policy = policy;
     env.gpu = gpu_;
     env.memory = &memory;
     return RunPipeline(*pipeline, env, {.keep_slots = {"flat_results"}});
@@ -82,7 +81,7 @@ class MemoryStageGpuTest : public ::testing::Test {
 TEST_F(MemoryStageGpuTest, PinnedBufferFailureFinishesOnTheGpuWithIdenticalResults) {
   PipelineRun clean = Run();  // also pin-tests 256 MiB once; the answer is cached
   ASSERT_TRUE(clean.status.ok()) << clean.status;
-  EXPECT_EQ(clean.report.stage(1).memory().final_rung(), "planned");
+  EXPECT_EQ(clean.report.stage(1).memory().final_rung(), "full");
 
   // FAISS's first initialisation asks for its 256 MiB staging buffer: make exactly that fail.
   testing::FailHostAlloc({.min_bytes = 256 * kMiB, .max_bytes = 256 * kMiB, .count = 1});
@@ -92,7 +91,7 @@ TEST_F(MemoryStageGpuTest, PinnedBufferFailureFinishesOnTheGpuWithIdenticalResul
   EXPECT_EQ(testing::InjectedFailures(), 1);
   const MemoryDecision& decision = constrained.report.stage(1).memory();
   ASSERT_EQ(decision.attempt_size(), 2);
-  EXPECT_EQ(decision.attempt(0).rung(), "planned");
+  EXPECT_EQ(decision.attempt(0).rung(), "full");
   EXPECT_THAT(decision.attempt(0).error(),
               HasSubstr("failed to cudaHostAlloc 268435456 bytes for CPU <-> GPU async copy "
                         "buffer (error 2 out of memory)"));
@@ -107,7 +106,7 @@ TEST_F(MemoryStageGpuTest, IndexTransferMallocFailureLandsOnALowerRung) {
   ASSERT_TRUE(clean.status.ok()) << clean.status;
 
   // The Flat index's storage (100000 x 128 floats = 51.2 MB, rounded up by FAISS's DeviceVector):
-  // fail it twice, so the planned and reduced rungs both fail and the minimal rung places it.
+  // fail it twice, so the full and reduced rungs both fail and the minimal rung places it.
   // Temp-memory reservations (1.5 GiB, 768 MiB, 16 MiB) are outside the window.
   testing::FailMalloc({.min_bytes = 40 * kMiB, .max_bytes = 512 * kMiB, .count = 2});
   PipelineRun constrained = Run();
@@ -132,7 +131,7 @@ TEST_F(MemoryStageGpuTest, LossyPolicyLandsOnFloat16StorageOnTheGpu) {
   PipelineRun constrained = Run({"lossy"});
   ASSERT_TRUE(constrained.status.ok()) << constrained.status;
   const MemoryDecision& decision = constrained.report.stage(1).memory();
-  EXPECT_EQ(decision.final_rung(), "float16");
+  EXPECT_EQ(decision.final_rung(), "lossy");
   EXPECT_EQ(constrained.report.stage(1).device(), "gpu:0");
   const double recall = constrained.report.metrics().at("eval/recall@10");
   std::printf("[float16] recall@10 against exact: %.4f (clean run %.4f)\n", recall,
@@ -143,7 +142,7 @@ TEST_F(MemoryStageGpuTest, LossyPolicyLandsOnFloat16StorageOnTheGpu) {
 // IVF with 64 lists over 100k vectors: each list's storage is about 1 MiB at full precision and
 // 0.5 MiB as float16, so failing 1-2 MiB allocations three times fails the three full-precision
 // rungs and leaves the float16 (QT_fp16 scalar quantizer) rung.
-constexpr char kIvfPipeline[] = R"pb(
+constexpr char kIvfPipeline[] = R"cfg(
   name: "ivf"
   stage {
     type: "synth_dense" name: "generate" output: "corpus:corpus" output: "queries:queries"
@@ -165,21 +164,21 @@ constexpr char kIvfPipeline[] = R"pb(
     type: "knn_recall" name: "eval" input: "results:results" input: "ground_truth:truth" output: "metrics:m"
     options { [type.googleapis.com/trawl.eval.KnnRecallOptions] { at: 10 } }
   }
-)pb";
+)cfg";
 
 TEST_F(MemoryStageGpuTest, IvfLandsOnFloat16ScalarQuantizerOnTheGpu) {
   testing::FailMalloc({.min_bytes = 900 * 1024, .max_bytes = 2 * kMiB, .count = 3});
   PipelineRun constrained = Run({"lossy"}, kIvfPipeline);
   ASSERT_TRUE(constrained.status.ok()) << constrained.status;
   Print("ivf float16", constrained);
-  EXPECT_EQ(constrained.report.stage(1).memory().final_rung(), "float16");
+  EXPECT_EQ(constrained.report.stage(1).memory().final_rung(), "lossy");
   EXPECT_EQ(constrained.report.stage(1).device(), "gpu:0");
   std::printf("[ivf float16] recall@10 %.4f\n", constrained.report.metrics().at("eval/recall@10"));
   EXPECT_GE(constrained.report.metrics().at("eval/recall@10"), 0.99);
 }
 
 TEST_F(MemoryStageGpuTest, CpuFallbackFinishesWithExactResults) {
-  // Every GPU rung fails (sharding is impossible on one card; float16 is not allowed).
+  // Every GPU rung fails (sharding is impossible on one card; lossy storage is not allowed).
   if (gpu_.devices.size() > 1) GTEST_SKIP() << "the sharded rung would place it";
   testing::FailMalloc({.min_bytes = 40 * kMiB, .max_bytes = 512 * kMiB, .count = 3});
   PipelineRun constrained = Run({"cpu"});
@@ -198,7 +197,7 @@ TEST_F(MemoryStageGpuTest, SingleCardFailuresLandOnTheShardedRungAcrossAllGpus) 
   PipelineRun clean = Run();
   ASSERT_TRUE(clean.status.ok()) << clean.status;
 
-  // The whole 51.2 MB index cannot be placed on one card (planned, reduced and minimal all fail);
+  // The whole 51.2 MB index cannot be placed on one card (full, reduced and minimal all fail);
   // split across the cards each shard is 25.6 MB, below the window, and fits.
   testing::FailMalloc({.min_bytes = 40 * kMiB, .max_bytes = 512 * kMiB, .count = 3});
   PipelineRun constrained = Run();

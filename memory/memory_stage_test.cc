@@ -22,7 +22,7 @@ using ::testing::HasSubstr;
 
 constexpr int64_t kMiB = int64_t{1} << 20;
 
-constexpr char kPipeline[] = R"pb(
+constexpr char kPipeline[] = R"cfg(
   name: "ladder"
   stage {
     type: "synth_dense" name: "generate" output: "corpus:corpus" output: "queries:queries"
@@ -40,7 +40,7 @@ constexpr char kPipeline[] = R"pb(
     output: "results:results"
     options { [type.googleapis.com/trawl.dense.FaissSearchOptions] { k: 10 } }
   }
-)pb";
+)cfg";
 
 struct LadderRun {
   PipelineRun run;
@@ -62,7 +62,6 @@ class MemoryStageTest : public ::testing::Test {
     device_ = std::make_unique<SimulatedGpuDevice>(spec);
     memory_ = std::make_unique<MemoryStage>(policy, device_.get(), nullptr, host);
     RunEnvironment env;
-    env.policy = policy;
     env.gpu.devices.push_back(GpuDeviceInfo{0, "simulated", spec.total_bytes, 90});
     env.memory = memory_.get();
     LadderRun out;
@@ -91,15 +90,15 @@ RankedLists* MemoryStageTest::baseline_ = nullptr;
 
 // The error each rung's attempt raises when it is forced to fail: FAISS's own texts.
 std::string ForcedFailure(Rung rung) {
-  return rung == Rung::kPlanned ? FaissPinnedAllocFailure(256 * kMiB)
+  return rung == Rung::kFull ? FaissPinnedAllocFailure(256 * kMiB)
                                 : FaissDeviceAllocFailure(5120000);
 }
 
 class MemoryStageRungTest : public MemoryStageTest, public ::testing::WithParamInterface<Rung> {};
 
 TEST_P(MemoryStageRungTest, LandsOnTheRungWithIdenticalResults) {
-  const std::vector<Rung> order = {Rung::kPlanned, Rung::kReduced, Rung::kMinimal,
-                                   Rung::kFloat16, Rung::kSharded, Rung::kCpu};
+  const std::vector<Rung> order = {Rung::kFull, Rung::kReduced, Rung::kMinimal,
+                                   Rung::kLossy, Rung::kSharded, Rung::kCpu};
   const Rung target = GetParam();
   SimulatedGpuSpec spec;
   spec.device_count = 2;  // so that sharding is a rung
@@ -121,7 +120,7 @@ TEST_P(MemoryStageRungTest, LandsOnTheRungWithIdenticalResults) {
   }
   EXPECT_TRUE(decision.attempt(failures).succeeded());
 
-  if (target == Rung::kFloat16) {
+  if (target == Rung::kLossy) {
     // Lossy storage: compare with the exact neighbours instead.
     EXPECT_GE(*KnnRecall(*run.results, *baseline_, 10), 0.99);
   } else {
@@ -132,8 +131,8 @@ TEST_P(MemoryStageRungTest, LandsOnTheRungWithIdenticalResults) {
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryRung, MemoryStageRungTest,
-                         ::testing::Values(Rung::kPlanned, Rung::kReduced, Rung::kMinimal,
-                                           Rung::kFloat16, Rung::kSharded, Rung::kCpu),
+                         ::testing::Values(Rung::kFull, Rung::kReduced, Rung::kMinimal,
+                                           Rung::kLossy, Rung::kSharded, Rung::kCpu),
                          [](const ::testing::TestParamInfo<Rung>& info) { return RungName(info.param); });
 
 TEST_F(MemoryStageTest, IvfLandsOnFloat16ScalarQuantizerStorage) {
@@ -145,19 +144,18 @@ TEST_F(MemoryStageTest, IvfLandsOnFloat16ScalarQuantizerStorage) {
   text.replace(text.find("{ k: 10 }"), 9, "{ k: 10 nprobe: 16 }");  // every list: exact but for storage
   Pipeline ivf = *ParsePipelineText(text, "ivf.pbtxt");
   SimulatedGpuSpec spec;
-  for (Rung rung : {Rung::kPlanned, Rung::kReduced, Rung::kMinimal}) {
+  for (Rung rung : {Rung::kFull, Rung::kReduced, Rung::kMinimal}) {
     spec.scripted_failures[rung] = ForcedFailure(rung);
   }
   device_ = std::make_unique<SimulatedGpuDevice>(spec);
   memory_ = std::make_unique<MemoryStage>(Permissive(), device_.get(), nullptr);
   RunEnvironment env;
-  env.policy = Permissive();
   env.gpu.devices.push_back(GpuDeviceInfo{0, "simulated", spec.total_bytes, 90});
   env.memory = memory_.get();
   PipelineRun run = RunPipeline(ivf, env, {.keep_slots = {"results"}});
   ASSERT_TRUE(run.status.ok()) << run.status;
-  EXPECT_EQ(run.report.stage(1).memory().final_rung(), "float16");
-  EXPECT_EQ(run.report.stage(1).device(), "cpu (emulating float16)");
+  EXPECT_EQ(run.report.stage(1).memory().final_rung(), "lossy");
+  EXPECT_EQ(run.report.stage(1).device(), "cpu (emulating lossy)");
   EXPECT_GE(*KnnRecall(*run.slots.at("results").As<RankedLists>(), *baseline_, 10), 0.99);
 }
 
@@ -174,10 +172,10 @@ TEST_F(MemoryStageTest, ReportsPolicyTierAndFreeMemory) {
   EXPECT_EQ(decision.gpu_free_before_cleanup_bytes(), 24576 * kMiB);
   EXPECT_EQ(decision.gpu_free_after_cleanup_bytes(), 24576 * kMiB);
   EXPECT_GT(decision.host_available_bytes(), 0);
-  EXPECT_EQ(decision.final_rung(), "planned");
+  EXPECT_EQ(decision.final_rung(), "full");
   // The default policy forbids the lossy and CPU rungs; one GPU cannot shard.
   EXPECT_THAT(decision.skipped_rungs(),
-              ::testing::Contains(HasSubstr("float16: the policy does not allow lossy storage")));
+              ::testing::Contains(HasSubstr("lossy: the policy does not allow lossy storage")));
   EXPECT_THAT(decision.skipped_rungs(), ::testing::Contains("sharded: 1 GPU visible"));
   EXPECT_THAT(decision.skipped_rungs(), ::testing::Contains(HasSubstr("cpu: the policy does not allow the CPU")));
   EXPECT_GE(device_->cleanups(), 2);  // before the build and before the search
@@ -193,7 +191,7 @@ TEST_F(MemoryStageTest, FailedPinTestChoosesASmallerPinnedBuffer) {
   LadderRun run = Run(spec, MemoryPolicy());
   ASSERT_TRUE(run.run.status.ok()) << run.run.status;
   EXPECT_EQ(run.build_decision->pinned_effective_bytes(), 64 * kMiB);
-  EXPECT_EQ(run.build_decision->final_rung(), "planned");
+  EXPECT_EQ(run.build_decision->final_rung(), "full");
   EXPECT_THAT(run.build_decision->skipped_rungs(),
               ::testing::Contains(HasSubstr("pinned 256 MiB: pin test: cudaHostAlloc of 268435456 bytes failed")));
 }
@@ -201,7 +199,7 @@ TEST_F(MemoryStageTest, FailedPinTestChoosesASmallerPinnedBuffer) {
 TEST_F(MemoryStageTest, RungsThatCannotFitAreSkippedWithTheNumbers) {
   SimulatedGpuSpec spec;
   spec.total_bytes = 2048 * kMiB;
-  spec.free_bytes = 300 * kMiB;  // tier 32 MiB; 5 MB of data: planned fits
+  spec.free_bytes = 300 * kMiB;  // tier 32 MiB; 5 MB of data: full fits
   LadderRun run = Run(spec, MemoryPolicy());
   ASSERT_TRUE(run.run.status.ok()) << run.run.status;
   EXPECT_EQ(run.build_decision->temp_requested_bytes(), 32 * kMiB);
@@ -210,9 +208,9 @@ TEST_F(MemoryStageTest, RungsThatCannotFitAreSkippedWithTheNumbers) {
   run = Run(spec, MemoryPolicy());
   ASSERT_TRUE(run.run.status.ok()) << run.run.status;
   EXPECT_EQ(run.build_decision->final_rung(), "reduced");
-  EXPECT_EQ(run.build_decision->attempt_size(), 1);  // planned was never tried
+  EXPECT_EQ(run.build_decision->attempt_size(), 1);  // full was never tried
   EXPECT_THAT(run.build_decision->skipped_rungs(),
-              ::testing::Contains("planned: needs 37 MiB per device (data 5 MiB + temp 32 MiB), 24 MiB free"));
+              ::testing::Contains("full: needs 37 MiB per device (data 5 MiB + temp 32 MiB), 24 MiB free"));
 }
 
 TEST_F(MemoryStageTest, NothingFitsAndNoCpuFailsBeforeTheBuildWithTheNumbers) {
@@ -228,7 +226,7 @@ TEST_F(MemoryStageTest, NothingFitsAndNoCpuFailsBeforeTheBuildWithTheNumbers) {
 
 TEST_F(MemoryStageTest, EveryRungFailingIsReportedWithEachError) {
   SimulatedGpuSpec spec;
-  for (Rung rung : {Rung::kPlanned, Rung::kReduced, Rung::kMinimal}) {
+  for (Rung rung : {Rung::kFull, Rung::kReduced, Rung::kMinimal}) {
     spec.scripted_failures[rung] = ForcedFailure(rung);
   }
   LadderRun run = Run(spec, MemoryPolicy());
@@ -239,7 +237,7 @@ TEST_F(MemoryStageTest, EveryRungFailingIsReportedWithEachError) {
 
 TEST_F(MemoryStageTest, ErrorsOtherThanAllocationAreNotRetried) {
   SimulatedGpuSpec spec;
-  spec.scripted_failures[Rung::kPlanned] = "Error in GpuIndexFlat: invalid argument";
+  spec.scripted_failures[Rung::kFull] = "Error in GpuIndexFlat: invalid argument";
   LadderRun run = Run(spec, Permissive());
   EXPECT_EQ(run.run.status.code(), absl::StatusCode::kInternal);
   EXPECT_EQ(run.build_decision->attempt_size(), 1);
@@ -247,7 +245,7 @@ TEST_F(MemoryStageTest, ErrorsOtherThanAllocationAreNotRetried) {
 
 TEST_F(MemoryStageTest, MaxAttemptsBoundsTheLadder) {
   SimulatedGpuSpec spec;
-  spec.scripted_failures[Rung::kPlanned] = ForcedFailure(Rung::kPlanned);
+  spec.scripted_failures[Rung::kFull] = ForcedFailure(Rung::kFull);
   MemoryPolicy policy = Permissive();
   policy.set_max_attempts(1);
   LadderRun run = Run(spec, policy);
@@ -268,6 +266,45 @@ TEST_F(MemoryStageTest, HostBelowTheMinimumFailsBeforeAnyWork) {
             "host memory: 100 MiB available (MemAvailable 100 MiB), below the minimum of 512 MiB "
             "(memory.min_host_memory_mb); nothing was run. Free memory or lower the minimum");
   EXPECT_EQ(run.run.report.stage_size(), 0);
+}
+
+// A GPU stage with its own buffers (no FAISS): it states bytes per rung and gets, on each rung, a
+// device, a stream and a byte budget. Its "kernel" fails with ResourceExhausted when the budget is
+// below its working set, as a cudaMalloc would.
+TEST(MemoryStageGenericTest, OwnBuffersGetDeviceStreamAndBudgetPerRung) {
+  SimulatedGpuSpec spec;
+  spec.total_bytes = spec.free_bytes = 24576 * kMiB;
+  SimulatedGpuDevice device(spec);
+  MemoryStage memory(MemoryPolicy(), &device, /*factory=*/nullptr);
+  MemoryEstimate estimate;
+  estimate.device_bytes = 1000 * kMiB;         // all queries' score tiles at once
+  estimate.reduced_device_bytes = 100 * kMiB;  // one tile at a time
+  MemoryDecision decision;
+  ASSERT_TRUE(memory.Prepare(estimate, decision).ok());
+
+  std::vector<DevicePlacement> seen;
+  absl::Status status = memory.RunPlaced(
+      [&](const DevicePlacement& placement) {
+        seen.push_back(placement);
+        if (placement.rung == Rung::kFull) {
+          return absl::ResourceExhaustedError("out of memory allocating 1000 MiB of tiles");
+        }
+        return absl::OkStatus();
+      },
+      decision);
+  ASSERT_TRUE(status.ok()) << status;
+  ASSERT_EQ(seen.size(), 2);
+  for (const DevicePlacement& placement : seen) {
+    EXPECT_EQ(placement.devices, std::vector<int>{0});
+    EXPECT_EQ(placement.streams.size(), 1);  // the default stream on a simulated device
+    EXPECT_TRUE(placement.faiss_resources.empty());
+  }
+  // temp 1.5 GiB on a 24 GiB card: full = data + temp, reduced = the reduced set + half the temp.
+  EXPECT_EQ(seen[0].budget_bytes, (1000 + 1536) * kMiB);
+  EXPECT_EQ(seen[1].rung, Rung::kReduced);
+  EXPECT_EQ(seen[1].budget_bytes, (100 + 768) * kMiB);
+  EXPECT_EQ(decision.final_rung(), "reduced");
+  EXPECT_EQ(decision.attempt(0).error(), "out of memory allocating 1000 MiB of tiles");
 }
 
 }  // namespace

@@ -12,8 +12,10 @@ absl::StatusOr<std::unique_ptr<ManagedEnvironment>> MakeRunEnvironment(const Mem
                                                                        int64_t simulate_gpu_mb) {
   auto managed = std::make_unique<ManagedEnvironment>();
   RunEnvironment& env = managed->env;
-  env.policy = policy;
-  if (policy.device() == MemoryPolicy::CPU) return managed;
+  if (policy.device() == MemoryPolicy::CPU) {
+    env.gpu.unavailable_reason = "the memory policy selects the CPU";
+    return managed;
+  }
   if (simulate_gpu_mb > 0) {
     SimulatedGpuSpec spec;
     spec.total_bytes = spec.free_bytes = simulate_gpu_mb << 20;

@@ -37,7 +37,7 @@ absl::Status SimulatedGpuDevice::Cleanup(int device) {
                                      : absl::UnavailableError("no such simulated device");
 }
 
-absl::Status SimulatedGpuDevice::SimulateAllocation(const GpuPlacement& placement,
+absl::Status SimulatedGpuDevice::SimulateAllocation(const DevicePlacement& placement,
                                                     int64_t device_bytes) {
   auto scripted = spec_.scripted_failures.find(placement.rung);
   if (scripted != spec_.scripted_failures.end()) {

@@ -34,7 +34,7 @@ class SimulatedGpuDevice : public GpuDevice {
   absl::Status PinTest(int64_t bytes) override;
   absl::Status Cleanup(int device) override;
   bool emulated() const override { return true; }
-  absl::Status SimulateAllocation(const GpuPlacement& placement, int64_t device_bytes) override;
+  absl::Status SimulateAllocation(const DevicePlacement& placement, int64_t device_bytes) override;
 
   int pin_tests() const { return pin_tests_; }
   int cleanups() const { return cleanups_; }

@@ -14,54 +14,17 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "google/protobuf/descriptor.h"
-#include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "pipelines/hashing.h"
 #include "pipelines/paths.h"
+#include "pipelines/status_util.h"
+#include "pipelines/text_proto.h"
 
 namespace trawl {
 namespace {
 
-using google::protobuf::Descriptor;
-using google::protobuf::DescriptorPool;
 using google::protobuf::FieldDescriptor;
 using google::protobuf::TextFormat;
-
-// Field names of a message type, for "did you mean" hints.
-std::string FieldList(const Descriptor* descriptor) {
-  std::vector<std::string> names;
-  for (int i = 0; i < descriptor->field_count(); ++i) names.push_back(descriptor->field(i)->name());
-  return names.empty() ? "(none)" : absl::StrJoin(names, ", ");
-}
-
-// Collects protobuf parser errors as "SOURCE:LINE:COL: message", adding the list of valid fields
-// when the parser names an unknown one.
-class ParseErrors : public google::protobuf::io::ErrorCollector {
- public:
-  explicit ParseErrors(std::string source) : source_(std::move(source)) {}
-
-  void AddError(int line, google::protobuf::io::ColumnNumber column,
-                const std::string& message) override {
-    std::string text = absl::StrCat(source_, ":", line + 1, ":", column + 1, ": ", message);
-    const std::string kPrefix = "Message type \"";
-    size_t start = message.find(kPrefix);
-    if (start != std::string::npos && message.find("has no field named") != std::string::npos) {
-      start += kPrefix.size();
-      size_t end = message.find('"', start);
-      const Descriptor* type =
-          DescriptorPool::generated_pool()->FindMessageTypeByName(message.substr(start, end - start));
-      if (type != nullptr) absl::StrAppend(&text, " Its fields are: ", FieldList(type), ".");
-    }
-    errors_.push_back(std::move(text));
-  }
-  void AddWarning(int, google::protobuf::io::ColumnNumber, const std::string&) override {}
-
-  const std::vector<std::string>& errors() const { return errors_; }
-
- private:
-  std::string source_;
-  std::vector<std::string> errors_;
-};
 
 // Where a slot of the pipeline comes from.
 struct Producer {
@@ -75,7 +38,8 @@ std::string SlotList(const std::vector<SlotSpec>& slots) {
   if (slots.empty()) return "none";
   std::vector<std::string> parts;
   for (const SlotSpec& spec : slots) {
-    parts.push_back(absl::StrCat(spec.name, " (", SlotTypeName(spec.type), ")"));
+    parts.push_back(absl::StrCat(spec.name, " (", spec.type.name(), spec.list ? ", list" : "",
+                                 spec.optional ? ", optional" : "", ")"));
   }
   return absl::StrJoin(parts, ", ");
 }
@@ -167,92 +131,94 @@ class Validator {
       return;
     }
     node.registration = *registration;
-    ValidateOptions(config, tree, node);
-    ValidateInputs(config, tree, node);
-    ValidateOutputs(config, tree, node);
+    if (!ValidateOptions(config, tree, node)) return;
+    node.contract = node.registration->contract_for(*node.options);
+    BindSlots(/*inputs=*/true, config, tree, node);
+    BindSlots(/*inputs=*/false, config, tree, node);
   }
 
-  void ValidateOptions(const StageConfig& config, const TextFormat::ParseInfoTree* tree,
+  // Unpacks the stage's options into node.options; false (with an error) when they are of
+  // another type or do not decode.
+  bool ValidateOptions(const StageConfig& config, const TextFormat::ParseInfoTree* tree,
                        StageNode& node) {
     const google::protobuf::Message& prototype = *node.registration->options_prototype;
     node.options.reset(prototype.New());
-    if (!config.has_options()) return;
+    if (!config.has_options()) return true;
     const std::string& expected = prototype.GetDescriptor()->full_name();
     if (config.options().type_url() != absl::StrCat("type.googleapis.com/", expected)) {
       Error(FieldLine(tree, "options", -1, node.line),
             absl::StrCat("stage '", node.name, "' of type ", config.type(),
                          " takes options [type.googleapis.com/", expected, "], found [",
                          config.options().type_url(), "]"));
-      return;
+      return false;
     }
     if (!config.options().UnpackTo(node.options.get())) {
       Error(FieldLine(tree, "options", -1, node.line),
             absl::StrCat("stage '", node.name, "': options could not be decoded as ", expected));
+      return false;
     }
+    return true;
   }
 
-  void ValidateInputs(const StageConfig& config, const TextFormat::ParseInfoTree* tree,
-                      StageNode& node) {
-    const StageContract& contract = node.registration->contract;
-    for (int j = 0; j < config.input_size(); ++j) {
-      const int line = FieldLine(tree, "input", j, node.line);
-      auto [slot, name] = SplitBinding(config.input(j));
-      const SlotSpec* spec = FindSlot(contract.inputs, slot);
+  // Binds the config's `input` (or `output`) lines to the contract's slots, checking each: the
+  // slot exists, is bound once unless it is a list, and (inputs) reads a slot an earlier stage
+  // outputs with the same type, or (outputs) writes a slot nothing else writes. Then every
+  // required input must be bound.
+  void BindSlots(bool inputs, const StageConfig& config, const TextFormat::ParseInfoTree* tree,
+                 StageNode& node) {
+    const absl::string_view direction = inputs ? "input" : "output";
+    const std::vector<SlotSpec>& specs = inputs ? node.contract.inputs : node.contract.outputs;
+    const auto& bindings = inputs ? config.input() : config.output();
+    SlotBindings& bound = inputs ? node.inputs : node.outputs;
+    for (int j = 0; j < bindings.size(); ++j) {
+      const int line = FieldLine(tree, direction, j, node.line);
+      auto [slot, name] = SplitBinding(bindings[j]);
+      const SlotSpec* spec = FindSlot(specs, slot);
       if (spec == nullptr || name.empty()) {
-        Error(line, absl::StrCat("stage '", node.name, "': input '", config.input(j),
-                                 "' does not name an input of ", config.type(),
-                                 "; expected \"slot:name\" with slot one of: ",
-                                 SlotList(contract.inputs)));
+        Error(line, absl::StrCat("stage '", node.name, "': ", direction, " '", bindings[j],
+                                 "' does not name an ", direction, " of ", config.type(),
+                                 "; expected \"slot:name\" with slot one of: ", SlotList(specs)));
         continue;
       }
-      if (node.inputs.contains(slot)) {
-        Error(line, absl::StrCat("stage '", node.name, "': input slot '", slot, "' is bound twice"));
+      if (bound.contains(slot) && !spec->list) {
+        Error(line, absl::StrCat("stage '", node.name, "': ", direction, " slot '", slot,
+                                 "' is bound twice; only list inputs take several values"));
         continue;
       }
-      node.inputs[slot] = name;
-      auto producer = producers_.find(name);
-      if (producer == producers_.end()) {
-        Error(line, absl::StrCat("stage '", node.name, "': input '", slot, "' reads slot '", name,
-                                 "', which no earlier stage outputs"));
-      } else if (producer->second.type.has_value() && *producer->second.type != spec->type) {
-        Error(line, absl::StrCat("stage '", node.name, "': input '", slot, "' expects ",
-                                 SlotTypeName(spec->type), " but slot '", name, "' is ",
-                                 SlotTypeName(*producer->second.type), " (output '",
-                                 producer->second.slot, "' of stage '", producer->second.stage,
-                                 "', line ", producer->second.line, ")"));
-      }
-    }
-    for (const SlotSpec& spec : contract.inputs) {
-      if (!node.inputs.contains(spec.name)) {
-        Error(node.line, absl::StrCat("stage '", node.name, "': input '", spec.name, "' (",
-                                      SlotTypeName(spec.type), ") is unbound; add `input: \"",
-                                      spec.name, ":SLOT\"`"));
-      }
-    }
-  }
-
-  void ValidateOutputs(const StageConfig& config, const TextFormat::ParseInfoTree* tree,
-                       StageNode& node) {
-    const StageContract& contract = node.registration->contract;
-    for (int j = 0; j < config.output_size(); ++j) {
-      const int line = FieldLine(tree, "output", j, node.line);
-      auto [slot, name] = SplitBinding(config.output(j));
-      const SlotSpec* spec = FindSlot(contract.outputs, slot);
-      if (spec == nullptr || name.empty()) {
-        Error(line, absl::StrCat("stage '", node.name, "': output '", config.output(j),
-                                 "' does not name an output of ", config.type(),
-                                 "; expected \"slot:name\" with slot one of: ",
-                                 SlotList(contract.outputs)));
-        continue;
-      }
-      auto previous = producers_.find(name);
-      if (previous != producers_.end()) {
+      if (inputs) {
+        CheckProducer(node, *spec, name, line);
+      } else if (auto previous = producers_.find(name); previous != producers_.end()) {
         Error(line, absl::StrCat("duplicate slot name '", name, "': already output by stage '",
                                  previous->second.stage, "' at line ", previous->second.line));
         continue;
+      } else {
+        producers_[name] = Producer{node.name, slot, spec->type, line};
       }
-      node.outputs[slot] = name;
-      producers_[name] = Producer{node.name, slot, spec->type, line};
+      bound[slot].push_back(name);
+    }
+    if (!inputs) return;
+    for (const SlotSpec& spec : specs) {
+      if (!spec.optional && !bound.contains(spec.name)) {
+        Error(node.line, absl::StrCat("stage '", node.name, "': input '", spec.name, "' (",
+                                      spec.type.name(), ") is unbound; add `input: \"", spec.name,
+                                      ":SLOT\"`"));
+      }
+    }
+  }
+
+  // Input `spec` reads pipeline slot `name`: an earlier stage must output it, with spec's type.
+  void CheckProducer(const StageNode& node, const SlotSpec& spec, const std::string& name,
+                     int line) {
+    auto producer = producers_.find(name);
+    if (producer == producers_.end()) {
+      Error(line, absl::StrCat("stage '", node.name, "': input '", spec.name, "' reads slot '",
+                               name, "', which no earlier stage outputs"));
+    } else if (producer->second.type.has_value() && *producer->second.type != spec.type) {
+      Error(line, absl::StrCat("stage '", node.name, "': input '", spec.name, "' expects ",
+                               spec.type.name(), " but slot '", name, "' is ",
+                               producer->second.type->name(), " (output '", producer->second.slot,
+                               "' of stage '", producer->second.stage, "', line ",
+                               producer->second.line, ")"));
     }
   }
 
@@ -270,14 +236,8 @@ absl::StatusOr<Pipeline> ParsePipelineText(absl::string_view text, absl::string_
                                            const StageRegistry& registry) {
   Pipeline pipeline;
   pipeline.source = std::string(source);
-  ParseErrors parse_errors(pipeline.source);
   TextFormat::ParseInfoTree locations;
-  TextFormat::Parser parser;
-  parser.RecordErrorsTo(&parse_errors);
-  parser.WriteLocationsTo(&locations);
-  if (!parser.ParseFromString(std::string(text), &pipeline.config)) {
-    return absl::InvalidArgumentError(absl::StrJoin(parse_errors.errors(), "\n"));
-  }
+  RETURN_IF_ERROR(ParseTextProto(text, pipeline.source, &pipeline.config, &locations));
   Validator validator(pipeline.source, locations, registry);
   validator.Validate(pipeline);
   if (!validator.errors().empty()) {

@@ -13,7 +13,7 @@ using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
 // A valid pipeline; tests break one line of it at a time.
-constexpr char kValid[] = R"pb(name: "ok"
+constexpr char kValid[] = R"cfg(name: "ok"
 stage {
   type: "test_source"
   name: "src"
@@ -27,7 +27,7 @@ stage {
   output: "out:y"
 }
 stage { type: "test_sum" input: "in:y" output: "metrics:m" }
-)pb";
+)cfg";
 
 std::string Replace(std::string text, const std::string& from, const std::string& to) {
   size_t at = text.find(from);
@@ -44,9 +44,9 @@ TEST(ConfigLoaderTest, LoadsAValidPipelineWithBindingsOptionsAndLines) {
   const StageNode& src = pipeline->stages[0];
   EXPECT_EQ(src.name, "src");
   EXPECT_EQ(src.line, 2);
-  EXPECT_EQ(src.outputs.at("out"), "x");
+  EXPECT_EQ(src.outputs.at("out"), std::vector<std::string>{"x"});
   EXPECT_EQ(src.options->ShortDebugString(), "rows: 2 dim: 3 value: 1");
-  EXPECT_EQ(pipeline->stages[1].inputs.at("in"), "x");
+  EXPECT_EQ(pipeline->stages[1].inputs.at("in"), std::vector<std::string>{"x"});
   EXPECT_EQ(pipeline->stages[2].name, "test_sum");  // defaults to the type
   EXPECT_EQ(pipeline->config_sha256.size(), 64);
 }

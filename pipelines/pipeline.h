@@ -19,8 +19,9 @@ struct StageNode {
   std::string name;  // unique in the pipeline
   const StageRegistration* registration = nullptr;  // owned by the registry
   std::unique_ptr<google::protobuf::Message> options;  // of registration->options_prototype's type
-  absl::flat_hash_map<std::string, std::string> inputs;   // stage slot -> pipeline slot
-  absl::flat_hash_map<std::string, std::string> outputs;  // stage slot -> pipeline slot
+  StageContract contract;  // the registration's contract for these options
+  SlotBindings inputs;     // stage slot -> pipeline slots, in binding order
+  SlotBindings outputs;    // stage slot -> its one pipeline slot
   int line = 0;  // 1-based line of the stage in the config source; 0 when unknown
 };
 

@@ -4,14 +4,14 @@ namespace trawl {
 
 const char* RungName(Rung rung) {
   switch (rung) {
-    case Rung::kPlanned:
-      return "planned";
+    case Rung::kFull:
+      return "full";
     case Rung::kReduced:
       return "reduced";
     case Rung::kMinimal:
       return "minimal";
-    case Rung::kFloat16:
-      return "float16";
+    case Rung::kLossy:
+      return "lossy";
     case Rung::kSharded:
       return "sharded";
     case Rung::kCpu:

@@ -1,10 +1,12 @@
-// Where an INDEX_BUILD or SEARCH stage's device work runs, and the interface of the
-// memory-management stage that chooses it (implemented in memory/memory_stage.h).
+// Where a stage's device work runs, and the interface of the memory-management stage that
+// chooses it (implemented in memory/memory_stage.h). Any GPU stage uses it, FAISS or not.
 //
-// The runner asks the memory manager to Prepare() before every such stage (plan, host validation,
-// temp-memory tier, cleanup); the stage then hands its device work to StageContext::RunPlaced(),
-// which calls the manager's RunPlaced(): the work runs on a GpuPlacement and, when it fails with an
-// allocation error, runs again on the next rung of the ladder, each on fresh FAISS resources.
+// Before every stage whose contract sets plans_device_memory, RunStage asks the memory manager to
+// Prepare() from the stage's MemoryEstimate (its bytes per rung); the stage then hands its device
+// work to StageContext::RunPlaced(), which calls the manager's RunPlaced(): the work runs on a
+// DevicePlacement (devices, one stream each, a byte budget it must stay within) and, when it fails
+// with an allocation error (ResourceExhausted), runs again on the next rung of the ladder. FAISS
+// stages also get fresh StandardGpuResources per rung, sized to the rung's temp and pinned bytes.
 // A placement is only valid during the call of the work function that received it.
 #ifndef TRAWL_PIPELINES_PLACEMENT_H_
 #define TRAWL_PIPELINES_PLACEMENT_H_
@@ -25,49 +27,64 @@ class StandardGpuResources;
 }  // namespace gpu
 }  // namespace faiss
 
+struct CUstream_st;  // cudaStream_t is CUstream_st*; declared here so no CUDA header is needed
+
 namespace trawl {
 
 // The rungs of the placement ladder, cheapest last. Persisted in reports by name.
 enum class Rung {
-  kPlanned,   // planned temp memory + 256 MiB pinned buffer
-  kReduced,   // half the temp memory + 64 MiB pinned buffer
+  kFull,      // the stage's full plan: planned temp memory + 256 MiB pinned buffer
+  kReduced,   // half the temp memory + 64 MiB pinned buffer, the stage's reduced working set
   kMinimal,   // 16 MiB temp memory, no pinned buffer
-  kFloat16,   // as kMinimal with float16 storage (policy.allow_lossy_storage)
-  kSharded,   // split across every visible GPU
+  kLossy,     // as kMinimal with reduced-precision (float16) storage (policy.allow_lossy_storage)
+  kSharded,   // the data split across every visible GPU
   kCpu,       // the CPU (policy.allow_cpu_fallback, or no GPU in use)
-  kResident,  // the index already lives on a GPU: reuse its resources
+  kResident,  // the data already lives on a GPU: reuse it
 };
 
-// "planned", "reduced", "minimal", "float16", "sharded", "cpu", "resident".
+// "full", "reduced", "minimal", "lossy", "sharded", "cpu", "resident".
 const char* RungName(Rung rung);
 
-struct GpuPlacement {
+struct DevicePlacement {
   Rung rung = Rung::kCpu;
   // One entry per device the work may use (several only for kSharded); empty on the CPU.
   std::vector<int> devices;
-  // Fresh resources per device, configured with temp_bytes and pinned_bytes. Null when `emulated`.
-  std::vector<std::shared_ptr<faiss::gpu::StandardGpuResources>> resources;
-  int64_t temp_bytes = 0;
-  int64_t pinned_bytes = 0;
-  bool float16 = false;
+  // One stream per device, created for this attempt; the work runs its kernels and copies on it.
+  // Null entries (emulated devices) mean the default stream.
+  std::vector<CUstream_st*> streams;
+  // Device memory the work may allocate on each device, data and scratch together.
+  int64_t budget_bytes = 0;
+  int64_t temp_bytes = 0;    // of budget_bytes, scratch (FAISS temp memory, tile buffers)
+  int64_t pinned_bytes = 0;  // pinned host staging buffer the work may use
+  bool lossy = false;        // store data in reduced precision (float16)
   // A simulated device stands in for the GPU (CPU-only tests of the ladder): the work runs on the
-  // CPU with the rung's storage (float16 where the rung says so) and reports the rung it emulates.
+  // CPU with the rung's storage (lossy where the rung says so) and reports the rung it emulates.
   bool emulated = false;
+  // Only for estimates with faiss_resources: fresh resources per device, configured with
+  // temp_bytes and pinned_bytes. Empty when emulated.
+  std::vector<std::shared_ptr<faiss::gpu::StandardGpuResources>> faiss_resources;
 
   bool on_gpu() const { return rung != Rung::kCpu && !emulated; }
 };
 
-// What an INDEX_BUILD or SEARCH stage needs, from its options and input shapes (bytes).
+// A stage's memory needs, from its options and input shapes (bytes), per rung of the ladder.
 struct MemoryEstimate {
-  int64_t host_bytes = 0;         // host memory for its data (inputs it copies, outputs)
-  int64_t gpu_bytes = 0;          // device memory at full precision (0: no device work)
-  int64_t gpu_bytes_float16 = 0;  // the same with float16 storage; 0 when not possible
-  int64_t temp_bytes = 0;         // scratch it would use, for sizing temp memory in auto mode
-  bool shardable = false;         // whether the data can be split across GPUs
-  int resident_device = -1;       // >= 0 when the stage works on an index already on that GPU
+  int64_t host_bytes = 0;  // host memory for its data (inputs it copies, outputs)
+  // Device memory per device on the full rung (0: no device work).
+  int64_t device_bytes = 0;
+  // On the reduced and minimal rungs (a stage that tiles its work states its smaller working set
+  // here); 0: the same as device_bytes.
+  int64_t reduced_device_bytes = 0;
+  // With lossy (float16) storage; 0: the stage has no lossy form.
+  int64_t lossy_device_bytes = 0;
+  // Whether the data can be split across GPUs (device_bytes / GPUs each, rounded up).
+  bool shardable = false;
+  int64_t temp_bytes = 0;    // scratch it would use, for sizing temp memory in AUTO_SIZE mode
+  int resident_device = -1;  // >= 0 when the stage works on data already on that GPU
+  bool faiss_resources = false;  // the work needs FAISS StandardGpuResources on each rung
 };
 
-using PlacedWork = std::function<absl::Status(const GpuPlacement&)>;
+using PlacedWork = std::function<absl::Status(const DevicePlacement&)>;
 
 class MemoryManager {
  public:
@@ -77,16 +94,17 @@ class MemoryManager {
   // memory available than the policy's minimum.
   virtual absl::Status Preflight() = 0;
 
-  // Steps 1-4 for the next stage: plan the ladder, validate host memory, choose the temp tier,
-  // clean up. Records its decisions in `decision`. ResourceExhausted (with the numbers) when the
+  // Everything before the next stage runs: host validation, pinned buffer, cleanup, temp tier,
+  // the planned ladder (memory/memory_stage.h says in which order). Records its decisions in
+  // `decision`. ResourceExhausted (with the numbers) when the
   // stage cannot fit anywhere the policy allows; nothing has run then.
   virtual absl::Status Prepare(const MemoryEstimate& estimate, MemoryDecision& decision) = 0;
 
   // Free memory of `device` now, in bytes; -1 when it cannot be read. For the report's
-  // before/after figures around every INDEX_BUILD and SEARCH stage.
+  // before/after figures around every stage that plans device memory.
   virtual int64_t FreeDeviceBytes(int device) = 0;
 
-  // Step 5: runs `work` on the prepared ladder's rungs in order until it succeeds or fails with
+  // Runs `work` on the prepared ladder's rungs in order until it succeeds or fails with
   // an error that is not an allocation failure. Every attempt is recorded in `decision`.
   virtual absl::Status RunPlaced(const PlacedWork& work, MemoryDecision& decision) = 0;
 };

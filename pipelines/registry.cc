@@ -29,9 +29,10 @@ absl::Status StageRegistry::Register(StageRegistration registration) {
     return absl::InvalidArgumentError(absl::StrCat(
         "stage type '", registration.type, "' is not lower_snake (e.g. \"faiss_search\")"));
   }
-  if (registration.options_prototype == nullptr || !registration.create) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("stage type '", registration.type, "' has no options type or factory"));
+  if (registration.options_prototype == nullptr || !registration.create ||
+      !registration.contract_for) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "stage type '", registration.type, "' has no options type, factory or contract"));
   }
   auto it = stages_.find(registration.type);
   if (it != stages_.end()) {
@@ -40,6 +41,24 @@ absl::Status StageRegistry::Register(StageRegistration registration) {
         it->second.options_prototype->GetDescriptor()->full_name(), " and ",
         registration.options_prototype->GetDescriptor()->full_name(), ")"));
   }
+  // Slot types are compared by C++ type; a name shared by two types would make messages lie.
+  std::map<std::string, SlotType, std::less<>> new_types;
+  for (const auto* slots : {&registration.contract.inputs, &registration.contract.outputs}) {
+    for (const SlotSpec& spec : *slots) {
+      auto other_type = [&](const std::map<std::string, SlotType, std::less<>>& types) {
+        auto known = types.find(spec.type.name());
+        return known != types.end() && known->second != spec.type;
+      };
+      if (other_type(slot_types_) || other_type(new_types)) {
+        return absl::AlreadyExistsError(absl::StrCat(
+            "stage type '", registration.type, "': slot '", spec.name, "' has a value type named '",
+            spec.type.name(), "', a name another C++ type already uses; give each SlotTraits a "
+            "unique kName"));
+      }
+      new_types.emplace(std::string(spec.type.name()), spec.type);
+    }
+  }
+  slot_types_.insert(new_types.begin(), new_types.end());
   std::string type = registration.type;
   stages_.emplace(std::move(type), std::move(registration));
   return absl::OkStatus();

@@ -19,6 +19,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -31,7 +33,9 @@ namespace trawl {
 
 struct StageRegistration {
   std::string type;  // lower_snake registered name
-  StageContract contract;
+  StageContract contract;  // for the default options (what `trawl stages` shows)
+  // The contract for given options (of options_prototype's type); the loader uses it.
+  std::function<StageContract(const google::protobuf::Message& options)> contract_for;
   // Default instance of the options message; its full name is the Any type the config must use.
   const google::protobuf::Message* options_prototype = nullptr;
   std::function<std::unique_ptr<StageBase>()> create;
@@ -41,8 +45,8 @@ class StageRegistry {
  public:
   static StageRegistry& Global();
 
-  // AlreadyExists when `type` is taken; InvalidArgument when the name is not lower_snake or a
-  // field is missing.
+  // AlreadyExists when `type` is taken, or when a slot type's name is already used by another
+  // C++ type; InvalidArgument when the name is not lower_snake or a field is missing.
   absl::Status Register(StageRegistration registration);
 
   // NotFound when `type` is not registered.
@@ -57,17 +61,39 @@ class StageRegistry {
 
  private:
   std::map<std::string, StageRegistration, std::less<>> stages_;
+  // Every slot type seen in a registered contract, by name: one C++ type per name.
+  std::map<std::string, SlotType, std::less<>> slot_types_;
 };
 
 namespace internal {
 
 [[noreturn]] void DieOnRegistrationError(const absl::Status& status);
 
+// Whether StageT declares `static StageContract Contract(const Options&)`.
+template <typename StageT, typename = void>
+struct HasOptionsContract : std::false_type {};
+template <typename StageT>
+struct HasOptionsContract<StageT, std::void_t<decltype(StageT::Contract(
+                                      std::declval<const typename StageT::Options&>()))>>
+    : std::true_type {};
+
+template <typename StageT>
+StageContract ContractFor(const google::protobuf::Message& options) {
+  if constexpr (HasOptionsContract<StageT>::value) {
+    // The loader only passes messages of the registered options type.
+    return StageT::Contract(static_cast<const typename StageT::Options&>(options));
+  } else {
+    (void)options;
+    return StageT::Contract();
+  }
+}
+
 template <typename StageT>
 bool RegisterStageOrDie() {
   StageRegistration registration;
   registration.type = StageT::kType;
-  registration.contract = StageT::Contract();
+  registration.contract_for = &ContractFor<StageT>;
+  registration.contract = ContractFor<StageT>(StageT::Options::default_instance());
   registration.options_prototype = &StageT::Options::default_instance();
   registration.create = [] { return std::unique_ptr<StageBase>(new StageT()); };
   absl::Status status = StageRegistry::Global().Register(std::move(registration));

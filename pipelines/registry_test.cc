@@ -38,6 +38,7 @@ StageRegistration FakeRegistration(std::string type) {
   StageRegistration fake;
   fake.type = std::move(type);
   fake.contract = {StageKind::kSink, {}, {}};
+  fake.contract_for = [](const google::protobuf::Message&) { return StageContract{StageKind::kSink}; };
   fake.options_prototype = &MemoryPolicy::default_instance();
   fake.create = []() -> std::unique_ptr<StageBase> { return nullptr; };
   return fake;

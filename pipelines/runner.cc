@@ -1,7 +1,6 @@
 #include "pipelines/runner.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -19,128 +18,151 @@
 namespace trawl {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double SecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
 DeviceReport MakeDeviceReport(const RunEnvironment& env) {
   DeviceReport device;
-  const bool gpu = env.UseGpu();
-  device.set_kind(gpu ? "gpu" : "cpu");
+  device.set_kind(env.UseGpu() ? "gpu" : "cpu");
   device.set_gpu_count(static_cast<int>(env.gpu.devices.size()));
   if (env.gpu.usable()) {
     device.set_gpu_name(env.gpu.devices[0].name);
     device.set_gpu_total_bytes(env.gpu.devices[0].total_bytes);
   }
-  if (!gpu) {
-    device.set_cuda_runtime_note(env.policy.device() == MemoryPolicy::CPU
-                                     ? "memory policy selects the CPU"
-                                     : env.gpu.unavailable_reason);
-  }
+  if (!env.UseGpu()) device.set_cuda_runtime_note(env.gpu.unavailable_reason);
   return device;
 }
 
-// Index of the last stage reading each pipeline slot.
-absl::flat_hash_map<std::string, size_t> LastReaders(const Pipeline& pipeline) {
-  absl::flat_hash_map<std::string, size_t> last;
-  for (size_t i = 0; i < pipeline.stages.size(); ++i) {
-    for (const auto& [slot, name] : pipeline.stages[i].inputs) last[name] = i;
-  }
-  return last;
-}
-
-}  // namespace
-
-PipelineRun RunPipeline(const Pipeline& pipeline, const RunEnvironment& env,
-                        const RunOptions& options) {
-  PipelineRun run;
-  RunReport& report = run.report;
-  report.set_pipeline(pipeline.config.name());
-  report.set_config_path(pipeline.source);
-  report.set_config_sha256(pipeline.config_sha256);
-  report.set_started_at(absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone()));
-  *report.mutable_device() = MakeDeviceReport(env);
-  const Clock::time_point run_start = Clock::now();
-
-  auto finish = [&](absl::Status status) -> PipelineRun {
-    report.set_wall_seconds(SecondsSince(run_start));
-    report.set_ok(status.ok());
-    if (!status.ok()) report.set_error(std::string(status.message()));
-    if (!options.report_path.empty()) {
-      absl::Status written = WriteReportJson(report, options.report_path);
-      if (!written.ok()) {
-        LOG(ERROR) << written.message();
-        if (status.ok()) status = written;
-      }
-    }
-    run.status = std::move(status);
-    return std::move(run);
-  };
-
-  // Open every stage first: bad options fail before any work.
+// Opens every stage before any runs, so bad options fail before any work.
+absl::StatusOr<std::vector<std::unique_ptr<StageBase>>> OpenStages(const Pipeline& pipeline) {
   std::vector<std::unique_ptr<StageBase>> stages;
   for (const StageNode& node : pipeline.stages) {
     std::unique_ptr<StageBase> stage = node.registration->create();
     absl::Status opened = stage->OpenWithOptions(*node.options);
     if (!opened.ok()) {
-      return finish(absl::Status(
-          opened.code(), absl::StrCat(pipeline.source, ":", node.line, ": stage '", node.name,
-                                      "' (", node.registration->type, "): ", opened.message())));
+      return absl::Status(opened.code(),
+                          absl::StrCat(pipeline.source, ":", node.line, ": stage '", node.name,
+                                       "' (", node.registration->type, "): ", opened.message()));
     }
     stages.push_back(std::move(stage));
   }
+  return stages;
+}
 
-  if (env.memory != nullptr) {
-    absl::Status preflight = env.memory->Preflight();
-    if (!preflight.ok()) return finish(preflight);
+// The pipeline's slot values while it runs; each is released after the last stage reading it,
+// unless the caller keeps it.
+class SlotStore {
+ public:
+  SlotStore(const Pipeline& pipeline, const std::vector<std::string>& keep) : keep_(keep) {
+    for (size_t i = 0; i < pipeline.stages.size(); ++i) {
+      for (const auto& [slot, names] : pipeline.stages[i].inputs) {
+        for (const std::string& name : names) last_reader_[name] = i;
+      }
+    }
   }
 
-  const absl::flat_hash_map<std::string, size_t> last_reader = LastReaders(pipeline);
-  absl::flat_hash_map<std::string, SlotValue> slots;
+  absl::flat_hash_map<std::string, SlotValue>* values() { return &values_; }
+
+  // After stage `index` (reading `inputs`) finished: drops what no later stage reads.
+  void ReleaseAfter(size_t index, const SlotBindings& inputs) {
+    for (const auto& [slot, names] : inputs) {
+      for (const std::string& name : names) {
+        if (last_reader_.at(name) == index &&
+            std::find(keep_.begin(), keep_.end(), name) == keep_.end()) {
+          values_.erase(name);
+        }
+      }
+    }
+  }
+
+  // The kept slots that hold a value.
+  absl::flat_hash_map<std::string, SlotValue> Kept() const {
+    absl::flat_hash_map<std::string, SlotValue> kept;
+    for (const std::string& name : keep_) {
+      auto value = values_.find(name);
+      if (value != values_.end()) kept[name] = value->second;
+    }
+    return kept;
+  }
+
+ private:
+  const std::vector<std::string>& keep_;
+  absl::flat_hash_map<std::string, size_t> last_reader_;  // pipeline slot -> stage index
+  absl::flat_hash_map<std::string, SlotValue> values_;
+};
+
+// Copies the Metrics a stage output into the report as "stage/metric".
+void ReportMetrics(const StageNode& node, SlotStore& slots, RunReport& report) {
+  for (const auto& [slot, names] : node.outputs) {
+    auto value = slots.values()->find(names.front());
+    if (value == slots.values()->end()) continue;
+    if (const Metrics* metrics = value->second.As<Metrics>()) {
+      for (const auto& [metric, number] : metrics->values) {
+        (*report.mutable_metrics())[absl::StrCat(node.name, "/", metric)] = number;
+      }
+    }
+  }
+}
+
+// Runs the opened stages in order; stops at the first failure, prefixed with the stage.
+absl::Status RunStages(const Pipeline& pipeline,
+                       const std::vector<std::unique_ptr<StageBase>>& stages,
+                       const RunEnvironment& env, SlotStore& slots, RunReport& report) {
   for (size_t i = 0; i < stages.size(); ++i) {
     const StageNode& node = pipeline.stages[i];
     StageReport* stage_report = report.add_stage();
     stage_report->set_name(node.name);
     stage_report->set_type(node.registration->type);
-    stage_report->set_kind(std::string(StageKindName(node.registration->contract.kind)));
-    StageContext ctx(node.name, node.inputs, node.outputs, &slots, &env, stage_report);
+    stage_report->set_kind(std::string(StageKindName(node.contract.kind)));
+    StageContext ctx(node.name, node.inputs, node.outputs, slots.values(), &env, stage_report);
 
-    const Clock::time_point start = Clock::now();
-    absl::Status status = RunStage(*stages[i], node.registration->contract, ctx);
-    stage_report->set_wall_seconds(SecondsSince(start));
+    const absl::Time start = absl::Now();
+    absl::Status status = RunStage(*stages[i], node.contract, ctx);
+    stage_report->set_wall_seconds(absl::ToDoubleSeconds(absl::Now() - start));
     if (!status.ok()) {
-      return finish(absl::Status(
-          status.code(), absl::StrCat("stage '", node.name, "' (", node.registration->type,
-                                      "): ", status.message())));
+      return absl::Status(status.code(), absl::StrCat("stage '", node.name, "' (",
+                                                      node.registration->type,
+                                                      "): ", status.message()));
     }
-    LOG(INFO) << "stage '" << node.name << "' (" << node.registration->type << ") finished in "
-              << stage_report->wall_seconds() << " s";
+    VLOG(1) << "stage '" << node.name << "' (" << node.registration->type << ") finished in "
+            << stage_report->wall_seconds() << " s";
+    ReportMetrics(node, slots, report);
+    slots.ReleaseAfter(i, node.inputs);
+  }
+  return absl::OkStatus();
+}
 
-    for (const auto& [slot, name] : node.outputs) {
-      auto value = slots.find(name);
-      if (value == slots.end()) continue;
-      if (const Metrics* metrics = value->second.As<Metrics>()) {
-        for (const auto& [metric, number] : metrics->values) {
-          (*report.mutable_metrics())[absl::StrCat(node.name, "/", metric)] = number;
-        }
-      }
-    }
-    // Release values no later stage reads, unless the caller keeps them.
-    for (const auto& [slot, name] : node.inputs) {
-      if (last_reader.at(name) == i &&
-          std::find(options.keep_slots.begin(), options.keep_slots.end(), name) ==
-              options.keep_slots.end()) {
-        slots.erase(name);
-      }
+}  // namespace
+
+void FinishReport(const absl::Status& status, absl::Duration wall, RunReport& report) {
+  report.set_wall_seconds(absl::ToDoubleSeconds(wall));
+  report.set_ok(status.ok());
+  if (!status.ok()) report.set_error(std::string(status.message()));
+}
+
+PipelineRun RunPipeline(const Pipeline& pipeline, const RunEnvironment& env,
+                        const RunOptions& options) {
+  const absl::Time run_start = absl::Now();
+  PipelineRun run;
+  run.report.set_pipeline(pipeline.config.name());
+  run.report.set_config_path(pipeline.source);
+  run.report.set_config_sha256(pipeline.config_sha256);
+  run.report.set_started_at(absl::FormatTime(absl::RFC3339_sec, run_start, absl::UTCTimeZone()));
+  *run.report.mutable_device() = MakeDeviceReport(env);
+
+  SlotStore slots(pipeline, options.keep_slots);
+  absl::StatusOr<std::vector<std::unique_ptr<StageBase>>> stages = OpenStages(pipeline);
+  run.status = stages.status();
+  if (run.status.ok() && env.memory != nullptr) run.status = env.memory->Preflight();
+  if (run.status.ok()) run.status = RunStages(pipeline, *stages, env, slots, run.report);
+  run.slots = slots.Kept();
+
+  FinishReport(run.status, absl::Now() - run_start, run.report);
+  if (!options.report_path.empty()) {
+    absl::Status written = WriteReportJson(run.report, options.report_path);
+    if (!written.ok()) {
+      LOG(ERROR) << written.message();
+      if (run.status.ok()) run.status = written;
     }
   }
-  for (const std::string& name : options.keep_slots) {
-    auto value = slots.find(name);
-    if (value != slots.end()) run.slots[name] = value->second;
-  }
-  return finish(absl::OkStatus());
+  return run;
 }
 
 absl::Status WriteReportJson(const RunReport& report, const std::string& path) {

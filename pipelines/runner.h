@@ -14,6 +14,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "pipelines/pipeline.h"
 #include "pipelines/report.pb.h"
 #include "pipelines/slot.h"
@@ -36,6 +37,10 @@ struct PipelineRun {
 
 PipelineRun RunPipeline(const Pipeline& pipeline, const RunEnvironment& env,
                         const RunOptions& options = {});
+
+// Fills the report's closing fields: wall time, ok, and the error when `status` is not OK. Also
+// for runs that stop before RunPipeline (a config that does not load still gets its report).
+void FinishReport(const absl::Status& status, absl::Duration wall, RunReport& report);
 
 // Writes `report` as indented JSON to `path` (resolved as a user path). The file is replaced
 // atomically, so a reader never sees half a report.

@@ -14,7 +14,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-constexpr char kPipeline[] = R"pb(name: "scaled_sum"
+constexpr char kPipeline[] = R"cfg(name: "scaled_sum"
 stage {
   type: "test_source"  name: "src"  output: "out:x"
   options { [type.googleapis.com/trawl.test.TestSourceOptions] { rows: 4 dim: 3 value: 1.5 } }
@@ -24,7 +24,7 @@ stage {
   options { [type.googleapis.com/trawl.test.TestScaleOptions] { factor: 2 } }
 }
 stage { type: "test_sum"  name: "eval"  input: "in:y"  output: "metrics:m" }
-)pb";
+)cfg";
 
 Pipeline Load(const std::string& text) {
   absl::StatusOr<Pipeline> pipeline = ParsePipelineText(text, "p.pbtxt");
@@ -77,17 +77,17 @@ TEST(RunnerTest, BadOptionsFailBeforeAnyStageRuns) {
 }
 
 TEST(RunnerTest, FailureKeepsTheReportOfFinishedStagesAndMemoryEstimate) {
-  std::string text = std::string(kPipeline) + R"pb(
+  std::string text = std::string(kPipeline) + R"cfg(
 stage {
   type: "test_fail"  name: "boom"  input: "in:x"  output: "out:z"
   options { [type.googleapis.com/trawl.test.TestFailOptions] { message: "disk on fire" } }
-})pb";
+})cfg";
   const std::string report_path = ::testing::TempDir() + "/report.json";
   PipelineRun run = RunPipeline(Load(text), CpuEnvironment(), {.report_path = report_path});
   EXPECT_EQ(run.status.code(), absl::StatusCode::kInternal);
   EXPECT_EQ(run.status.message(), "stage 'boom' (test_fail): disk on fire");
   ASSERT_EQ(run.report.stage_size(), 4);
-  EXPECT_EQ(run.report.stage(3).notes().at("estimate_gpu_bytes"), "48");
+  EXPECT_EQ(run.report.stage(3).notes().at("estimate_device_bytes"), "48");
   EXPECT_DOUBLE_EQ(run.report.metrics().at("eval/sum"), 36.0);
 
   std::ifstream in(report_path);

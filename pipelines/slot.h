@@ -1,6 +1,6 @@
 // Typed values that flow between stages through named slots.
 //
-// A stage declares each slot's SlotType in its contract; the runner checks that every binding
+// A stage declares each slot's type in its contract; the loader checks that every binding
 // connects slots of one type before any stage runs. A value is created once by the producing stage,
 // moved into the slot, and shared (not copied) by the stages that read it; the runner drops it
 // after its last reader. Not thread-safe: one pipeline runs its stages on one thread.
@@ -8,8 +8,18 @@
 //   ctx.SetOutput("queries", DenseMatrix{...});
 //   ASSIGN_OR_RETURN(const DenseMatrix* q, ctx.Input<DenseMatrix>("queries"));
 //
-// Value types live next to the code that knows them (values.h for the common ones,
-// stages/dense/dense_index.h for FAISS indexes); each specialises SlotTraits.
+// Value types are open: a family declares its own next to the code that knows it, with no edit
+// under pipelines/. A value type is any movable C++ type with a SlotTraits specialisation naming
+// it (lower_snake, unique in the program; the registry refuses a second type of the same name):
+//
+//   struct SparseMatrix { ... };
+//   template <>
+//   struct SlotTraits<SparseMatrix> {
+//     static constexpr char kName[] = "sparse_matrix";
+//   };
+//
+// The identity of a slot type is the C++ type itself (SlotType::Of<T>()), not its name, so two
+// types can never be confused: SlotValue::As<T> returns nullptr for any other type.
 #ifndef TRAWL_PIPELINES_SLOT_H_
 #define TRAWL_PIPELINES_SLOT_H_
 
@@ -20,21 +30,39 @@
 
 namespace trawl {
 
-enum class SlotType {
-  kDenseMatrix,   // DenseMatrix (values.h)
-  kSparseMatrix,  // CSR matrix with a term vocabulary
-  kIndex,         // DenseIndex (stages/dense/dense_index.h)
-  kRankedLists,   // RankedLists (values.h)
-  kQrels,         // relevance judgments
-  kMetrics,       // Metrics (values.h)
-};
-
-// "dense_matrix", "ranked_lists", ...: the spelling used in messages and `trawl stages`.
-absl::string_view SlotTypeName(SlotType type);
-
-// Specialised by every value type: `static constexpr SlotType kType = ...;`.
+// Specialised by every value type: `static constexpr char kName[] = "dense_matrix";`.
 template <typename T>
 struct SlotTraits;
+
+// The type of a slot: compared by C++ type, printed by its SlotTraits name.
+class SlotType {
+ public:
+  // No type ("none"); equal only to itself.
+  SlotType() = default;
+
+  template <typename T>
+  static SlotType Of() {
+    return SlotType(&Tag<T>::kId, SlotTraits<T>::kName);
+  }
+
+  // "dense_matrix", "ranked_lists", ...: the spelling used in messages and `trawl stages`.
+  absl::string_view name() const { return name_; }
+
+  friend bool operator==(SlotType a, SlotType b) { return a.id_ == b.id_; }
+  friend bool operator!=(SlotType a, SlotType b) { return a.id_ != b.id_; }
+
+ private:
+  // One address per C++ type in the whole program (an inline variable of a class template).
+  template <typename T>
+  struct Tag {
+    static constexpr char kId = 0;
+  };
+
+  SlotType(const void* id, const char* name) : id_(id), name_(name) {}
+
+  const void* id_ = nullptr;
+  const char* name_ = "none";
+};
 
 // A type-erased, shared handle to one slot value.
 class SlotValue {
@@ -43,24 +71,25 @@ class SlotValue {
 
   template <typename T>
   static SlotValue Of(T value) {
-    return SlotValue(SlotTraits<T>::kType, std::make_shared<T>(std::move(value)));
+    return SlotValue(SlotType::Of<T>(), std::make_shared<T>(std::move(value)));
   }
 
   bool empty() const { return data_ == nullptr; }
+  // Meaningful only when !empty().
   SlotType type() const { return type_; }
 
-  // The value, or nullptr when the slot is empty or holds another type.
+  // The value, or nullptr when the slot is empty or holds another C++ type.
   template <typename T>
   T* As() const {
-    return (data_ != nullptr && type_ == SlotTraits<T>::kType) ? static_cast<T*>(data_.get())
-                                                                 : nullptr;
+    return (data_ != nullptr && type_ == SlotType::Of<T>()) ? static_cast<T*>(data_.get())
+                                                             : nullptr;
   }
 
  private:
   SlotValue(SlotType type, std::shared_ptr<void> data) : type_(type), data_(std::move(data)) {}
 
-  SlotType type_ = SlotType::kDenseMatrix;  // meaningful only when data_ is set
-  std::shared_ptr<void> data_;              // owns a T of the type named by type_
+  SlotType type_;
+  std::shared_ptr<void> data_;  // owns a T of the type named by type_
 };
 
 }  // namespace trawl

@@ -22,12 +22,12 @@ absl::string_view StageKindName(StageKind kind) {
 
 absl::Status RunStage(StageBase& stage, const StageContract& contract, StageContext& ctx,
                       MemoryEstimate* estimate) {
-  if (contract.NeedsMemoryPlanning()) {
+  if (contract.plans_device_memory) {
     absl::StatusOr<MemoryEstimate> estimated = stage.EstimateMemory(ctx);
     if (!estimated.ok()) return estimated.status();
     auto& notes = *ctx.report().mutable_notes();
     notes["estimate_host_bytes"] = absl::StrCat(estimated->host_bytes);
-    notes["estimate_gpu_bytes"] = absl::StrCat(estimated->gpu_bytes);
+    notes["estimate_device_bytes"] = absl::StrCat(estimated->device_bytes);
     if (estimate != nullptr) *estimate = *estimated;
     MemoryManager* memory = ctx.env().UseGpu() ? ctx.env().memory : nullptr;
     if (memory != nullptr) {
@@ -46,24 +46,28 @@ absl::Status StageContext::RunPlaced(const PlacedWork& work) {
   if (env_->memory != nullptr && env_->UseGpu()) {
     return env_->memory->RunPlaced(work, *report_->mutable_memory());
   }
-  GpuPlacement cpu;  // rung kCpu
+  DevicePlacement cpu;  // rung kCpu
   report_->mutable_memory()->set_final_rung(RungName(Rung::kCpu));
   return work(cpu);
 }
 
-absl::StatusOr<SlotValue*> StageContext::Lookup(absl::string_view slot) const {
+absl::StatusOr<std::vector<SlotValue*>> StageContext::Lookup(absl::string_view slot) const {
   auto binding = inputs_.find(slot);
   if (binding == inputs_.end()) {
     return absl::FailedPreconditionError(
         absl::StrCat("stage '", stage_name_, "' has no input slot '", slot, "' bound"));
   }
-  auto value = slots_->find(binding->second);
-  if (value == slots_->end() || value->second.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat("stage '", stage_name_, "': input '", slot,
-                                                      "' (pipeline slot '", binding->second,
-                                                      "') holds no value"));
+  std::vector<SlotValue*> values;
+  for (const std::string& name : binding->second) {
+    auto value = slots_->find(name);
+    if (value == slots_->end() || value->second.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat("stage '", stage_name_, "': input '",
+                                                        slot, "' (pipeline slot '", name,
+                                                        "') holds no value"));
+    }
+    values.push_back(&value->second);
   }
-  return &value->second;
+  return values;
 }
 
 }  // namespace trawl

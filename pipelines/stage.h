@@ -1,15 +1,19 @@
 // The stage interface: one small class per pipeline step, MediaPipe-calculator style.
 //
 // Lifecycle, driven by the runner (pipelines/runner.h):
-//   1. Contract()  static; the stage's kind and its named, typed input and output slots. The loader
-//                  checks every config against it before anything runs.
+//   1. Contract()  static; the stage's kind, its named, typed input and output slots and whether
+//                  the memory stage plans it. The loader checks every config against it before
+//                  anything runs. A stage whose slots depend on its options (an input used only
+//                  when an option is set) defines `static StageContract Contract(const Options&)`
+//                  instead; `trawl stages` shows it for the default options.
 //   2. Open(options)  once, before any stage of the pipeline runs; reads the options into members
 //                  and rejects bad values (InvalidArgument naming the field). A failure here stops
 //                  the pipeline before any work.
-//   3. EstimateMemory(ctx)  INDEX_BUILD and SEARCH stages only, right before Run, with the inputs
-//                  available; the memory-management stage plans from it (RunStage below).
-//   4. Run(ctx)    does the work: reads inputs, sets every declared output. INDEX_BUILD and
-//                  SEARCH stages hand their device work to ctx.RunPlaced(), which runs it on the
+//   3. EstimateMemory(ctx)  stages whose contract sets plans_device_memory, right before Run,
+//                  with the inputs available; the memory-management stage plans from it
+//                  (RunStage below).
+//   4. Run(ctx)    does the work: reads inputs, sets every declared output. Stages that plan
+//                  device memory hand their device work to ctx.RunPlaced(), which runs it on the
 //                  memory stage's ladder. A failure stops the pipeline; the report keeps what
 //                  earlier stages computed.
 //
@@ -23,8 +27,8 @@
 //    public:
 //     static constexpr char kType[] = "copy";
 //     static StageContract Contract() {
-//       return {StageKind::kTransform, {{"in", SlotType::kDenseMatrix}},
-//               {{"out", SlotType::kDenseMatrix}}};
+//       return {StageKind::kTransform, {SlotSpec::Of<DenseMatrix>("in")},
+//               {SlotSpec::Of<DenseMatrix>("out")}};
 //     }
 //     absl::Status Run(StageContext& ctx) override;
 //   };
@@ -56,31 +60,51 @@ enum class StageKind { kSource, kIndexBuild, kSearch, kTransform, kEval, kSink }
 // "SOURCE", "INDEX_BUILD", ...
 absl::string_view StageKindName(StageKind kind);
 
+// One named, typed slot of a contract. Inputs may be optional (unbound unless the config binds
+// them) or lists (bound to one or more values, in order, by repeating the binding:
+// `input: "runs:dense" input: "runs:sparse"`).
 struct SlotSpec {
   std::string name;
   SlotType type;
+  bool optional = false;  // inputs only: may be left unbound
+  bool list = false;      // inputs only: takes one or more values
+
+  template <typename T>
+  static SlotSpec Of(std::string name) {
+    return SlotSpec{std::move(name), SlotType::Of<T>()};
+  }
+  template <typename T>
+  static SlotSpec OptionalOf(std::string name) {
+    return SlotSpec{std::move(name), SlotType::Of<T>(), /*optional=*/true};
+  }
+  template <typename T>
+  static SlotSpec ListOf(std::string name) {
+    return SlotSpec{std::move(name), SlotType::Of<T>(), /*optional=*/false, /*list=*/true};
+  }
 };
+
+// A stage's slot -> the pipeline slots bound to it, in binding order (one, except list inputs).
+using SlotBindings = absl::flat_hash_map<std::string, std::vector<std::string>>;
 
 struct StageContract {
   StageKind kind = StageKind::kTransform;
   std::vector<SlotSpec> inputs;
   std::vector<SlotSpec> outputs;
-
-  // Whether the memory-management stage runs before this stage (INDEX_BUILD and SEARCH).
-  bool NeedsMemoryPlanning() const {
-    return kind == StageKind::kIndexBuild || kind == StageKind::kSearch;
-  }
+  // Whether the memory-management stage plans and places this stage's device work: it runs
+  // before the stage (RunStage below) from the stage's EstimateMemory, and ctx.RunPlaced() runs
+  // the work down its ladder. Index builds, searches and GPU ground truth set it.
+  bool plans_device_memory = false;
 };
 
-// What the whole run knows about the machine and policy; shared by all stages.
+// What the whole run knows about the machine; shared by all stages. The memory policy lives in
+// the memory-management stage alone.
 struct RunEnvironment {
-  MemoryPolicy policy;
   GpuEnvironment gpu;
   // The memory-management stage; null runs device work on the CPU without planning.
   MemoryManager* memory = nullptr;  // not owned
 
-  // Whether GPU-capable stages should place their work on the GPU.
-  bool UseGpu() const { return policy.device() != MemoryPolicy::CPU && gpu.usable(); }
+  // Whether stages that plan device memory place their work on the GPU.
+  bool UseGpu() const { return memory != nullptr && gpu.usable(); }
 };
 
 // A stage's view of the pipeline while it runs: its bound inputs and outputs, the environment,
@@ -88,8 +112,7 @@ struct RunEnvironment {
 class StageContext {
  public:
   // `slots` (the pipeline's values by pipeline-wide name) and `report` must outlive the context.
-  StageContext(std::string stage_name, absl::flat_hash_map<std::string, std::string> inputs,
-               absl::flat_hash_map<std::string, std::string> outputs,
+  StageContext(std::string stage_name, SlotBindings inputs, SlotBindings outputs,
                absl::flat_hash_map<std::string, SlotValue>* slots, const RunEnvironment* env,
                StageReport* report)
       : stage_name_(std::move(stage_name)),
@@ -99,20 +122,31 @@ class StageContext {
         env_(env),
         report_(report) {}
 
-  // The value bound to input `slot`. FailedPrecondition when the slot is unbound or empty,
-  // InvalidArgument when it holds another type. The pipeline owns the value.
+  // The value bound to input `slot` (the first, for a list). FailedPrecondition when the slot is
+  // unbound or empty, InvalidArgument when it holds another type. The pipeline owns the value.
   template <typename T>
   absl::StatusOr<T*> Input(absl::string_view slot) const {
-    absl::StatusOr<SlotValue*> value = Lookup(slot);
-    if (!value.ok()) return value.status();
-    T* typed = (*value)->As<T>();
-    if (typed == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat("stage '", stage_name_, "': input '", slot,
-                                                     "' expected ", SlotTypeName(SlotTraits<T>::kType),
-                                                     ", found ", SlotTypeName((*value)->type())));
+    absl::StatusOr<std::vector<SlotValue*>> values = Lookup(slot);
+    if (!values.ok()) return values.status();
+    return Typed<T>(slot, *values->front());
+  }
+
+  // Every value bound to list input `slot`, in binding order.
+  template <typename T>
+  absl::StatusOr<std::vector<T*>> Inputs(absl::string_view slot) const {
+    absl::StatusOr<std::vector<SlotValue*>> values = Lookup(slot);
+    if (!values.ok()) return values.status();
+    std::vector<T*> typed;
+    for (SlotValue* value : *values) {
+      absl::StatusOr<T*> one = Typed<T>(slot, *value);
+      if (!one.ok()) return one.status();
+      typed.push_back(*one);
     }
     return typed;
   }
+
+  // Whether input `slot` is bound in the config (optional inputs may be left unbound).
+  bool HasInput(absl::string_view slot) const { return inputs_.contains(slot); }
 
   // Moves `value` into output `slot`. An output the config leaves unbound is dropped: nothing
   // downstream can read it. Always OK; the status leaves room for checks without changing callers.
@@ -120,7 +154,7 @@ class StageContext {
   absl::Status SetOutput(absl::string_view slot, T value) {
     auto it = outputs_.find(slot);
     if (it == outputs_.end()) return absl::OkStatus();
-    (*slots_)[it->second] = SlotValue::Of(std::move(value));
+    (*slots_)[it->second.front()] = SlotValue::Of(std::move(value));
     return absl::OkStatus();
   }
 
@@ -137,11 +171,23 @@ class StageContext {
   StageReport& report() { return *report_; }
 
  private:
-  absl::StatusOr<SlotValue*> Lookup(absl::string_view slot) const;
+  // The values bound to `slot`, at least one.
+  absl::StatusOr<std::vector<SlotValue*>> Lookup(absl::string_view slot) const;
+
+  template <typename T>
+  absl::StatusOr<T*> Typed(absl::string_view slot, const SlotValue& value) const {
+    T* typed = value.As<T>();
+    if (typed == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("stage '", stage_name_, "': input '", slot,
+                                                     "' expected ", SlotType::Of<T>().name(),
+                                                     ", found ", value.type().name()));
+    }
+    return typed;
+  }
 
   std::string stage_name_;
-  absl::flat_hash_map<std::string, std::string> inputs_;   // stage slot -> pipeline slot
-  absl::flat_hash_map<std::string, std::string> outputs_;  // stage slot -> pipeline slot
+  SlotBindings inputs_;
+  SlotBindings outputs_;
   absl::flat_hash_map<std::string, SlotValue>* slots_;     // not owned
   const RunEnvironment* env_;                              // not owned
   StageReport* report_;                                    // not owned
@@ -155,7 +201,7 @@ class StageBase {
   // `options` is the stage's own options message (already unpacked from the config's Any).
   virtual absl::Status OpenWithOptions(const google::protobuf::Message& options) = 0;
 
-  // INDEX_BUILD and SEARCH stages override this; the default says "no device memory".
+  // Stages whose contract plans device memory override this; the default says "none".
   virtual absl::StatusOr<MemoryEstimate> EstimateMemory(StageContext& ctx) {
     (void)ctx;
     return MemoryEstimate{};
@@ -183,7 +229,7 @@ class Stage : public StageBase {
   }
 };
 
-// Runs one opened stage the way every pipeline does: for INDEX_BUILD and SEARCH stages, first
+// Runs one opened stage the way every pipeline does: for stages that plan device memory, first
 // EstimateMemory and, when the run uses a GPU, the memory-management stage's Prepare (its
 // decisions go into ctx.report().memory()); then Run. `estimate` (optional) receives the estimate.
 absl::Status RunStage(StageBase& stage, const StageContract& contract, StageContext& ctx,

@@ -20,6 +20,7 @@ absl::StatusOr<StageTestRunner> StageTestRunner::Create(absl::string_view node_t
   if (config.has_options() && !config.options().UnpackTo(options.get())) {
     return absl::InvalidArgumentError(absl::StrCat("options are not ", options->GetTypeName()));
   }
+  runner.contract_ = runner.registration_->contract_for(*options);
   runner.stage_ = runner.registration_->create();
   absl::Status opened = runner.stage_->OpenWithOptions(*options);
   if (!opened.ok()) return opened;
@@ -31,11 +32,13 @@ absl::StatusOr<StageTestRunner> StageTestRunner::Create(absl::string_view node_t
 }
 
 absl::Status StageTestRunner::Run() {
-  absl::flat_hash_map<std::string, std::string> inputs, outputs;
-  for (const SlotSpec& spec : registration_->contract.inputs) inputs[spec.name] = spec.name;
-  for (const SlotSpec& spec : registration_->contract.outputs) outputs[spec.name] = spec.name;
+  SlotBindings inputs, outputs;
+  for (const SlotSpec& spec : contract_.inputs) {
+    if (slots_->contains(spec.name)) inputs[spec.name] = {spec.name};  // optional: only when set
+  }
+  for (const SlotSpec& spec : contract_.outputs) outputs[spec.name] = {spec.name};
   StageContext ctx(name_, inputs, outputs, slots_.get(), env_.get(), report_.get());
-  return RunStage(*stage_, registration_->contract, ctx, &estimate_);
+  return RunStage(*stage_, contract_, ctx, &estimate_);
 }
 
 }  // namespace trawl

@@ -1,14 +1,15 @@
 // Runs one stage in isolation for its unit test, MediaPipe CalculatorRunner style: build it from
 // an inline text-proto node, push inputs, run, read outputs and the stage's report.
 //
-//   ASSERT_OK_AND_ASSIGN(auto runner, StageTestRunner::Create(R"pb(
+//   ASSERT_OK_AND_ASSIGN(auto runner, StageTestRunner::Create(R"cfg(
 //     type: "exact_knn"
-//     options { [type.googleapis.com/trawl.dense.ExactKnnOptions] { k: 10 } })pb"));
+//     options { [type.googleapis.com/trawl.dense.ExactKnnOptions] { k: 10 } })cfg"));
 //   runner.SetInput("corpus", corpus);
 //   ASSERT_TRUE(runner.Run().ok());
 //   const RankedLists* truth = runner.Output<RankedLists>("ground_truth");
 //
-// Each declared slot is bound to a pipeline slot of the same name; `input`/`output` lines in the
+// Each declared slot is bound to a pipeline slot of the same name (inputs only once set, so an
+// optional input can be left out; a list input takes one value); `input`/`output` lines in the
 // node are ignored. Create() returns the registry's or Open()'s error unchanged, so tests can check
 // option validation by status code. Not thread-safe.
 #ifndef TRAWL_PIPELINES_STAGE_TEST_RUNNER_H_
@@ -56,6 +57,7 @@ class StageTestRunner {
   StageTestRunner() = default;
 
   const StageRegistration* registration_ = nullptr;
+  StageContract contract_;  // for the node's options
   std::unique_ptr<StageBase> stage_;
   std::string name_;
   // Behind pointers so the runner can be moved out of a StatusOr without dangling references.

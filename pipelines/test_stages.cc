@@ -19,7 +19,7 @@ class TestSourceStage : public Stage<TestSourceOptions> {
  public:
   static constexpr char kType[] = "test_source";
   static StageContract Contract() {
-    return {StageKind::kSource, {}, {{"out", SlotType::kDenseMatrix}}};
+    return {StageKind::kSource, {}, {SlotSpec::Of<DenseMatrix>("out")}};
   }
   absl::Status Open(const TestSourceOptions& options) override {
     options_ = options;
@@ -42,8 +42,8 @@ class TestScaleStage : public Stage<TestScaleOptions> {
  public:
   static constexpr char kType[] = "test_scale";
   static StageContract Contract() {
-    return {StageKind::kTransform, {{"in", SlotType::kDenseMatrix}},
-            {{"out", SlotType::kDenseMatrix}}};
+    return {StageKind::kTransform, {SlotSpec::Of<DenseMatrix>("in")},
+            {SlotSpec::Of<DenseMatrix>("out")}};
   }
   absl::Status Open(const TestScaleOptions& options) override {
     if (options.factor() == 0) return absl::InvalidArgumentError("factor must be non-zero");
@@ -66,7 +66,7 @@ class TestSumStage : public Stage<TestSumOptions> {
  public:
   static constexpr char kType[] = "test_sum";
   static StageContract Contract() {
-    return {StageKind::kEval, {{"in", SlotType::kDenseMatrix}}, {{"metrics", SlotType::kMetrics}}};
+    return {StageKind::kEval, {SlotSpec::Of<DenseMatrix>("in")}, {SlotSpec::Of<Metrics>("metrics")}};
   }
   absl::Status Run(StageContext& ctx) override {
     ASSIGN_OR_RETURN(const DenseMatrix* in, ctx.Input<DenseMatrix>("in"));
@@ -82,8 +82,8 @@ class TestFailStage : public Stage<TestFailOptions> {
  public:
   static constexpr char kType[] = "test_fail";
   static StageContract Contract() {
-    return {StageKind::kSearch, {{"in", SlotType::kDenseMatrix}},
-            {{"out", SlotType::kDenseMatrix}}};
+    return {StageKind::kSearch, {SlotSpec::Of<DenseMatrix>("in")},
+            {SlotSpec::Of<DenseMatrix>("out")}, /*plans_device_memory=*/true};
   }
   absl::Status Open(const TestFailOptions& options) override {
     message_ = options.message();
@@ -92,7 +92,7 @@ class TestFailStage : public Stage<TestFailOptions> {
   absl::StatusOr<MemoryEstimate> EstimateMemory(StageContext& ctx) override {
     ASSIGN_OR_RETURN(const DenseMatrix* in, ctx.Input<DenseMatrix>("in"));
     MemoryEstimate estimate;
-    estimate.gpu_bytes = in->bytes();
+    estimate.device_bytes = in->bytes();
     return estimate;
   }
   absl::Status Run(StageContext&) override { return absl::InternalError(message_); }

@@ -19,7 +19,7 @@ TEST(LinkedStageTest, OnlyTheLinkedStagesAreRegistered) {
 }
 
 TEST(LinkedStageTest, LinkedStageRunsFromAConfig) {
-  absl::StatusOr<Pipeline> pipeline = ParsePipelineText(R"pb(
+  absl::StatusOr<Pipeline> pipeline = ParsePipelineText(R"cfg(
     name: "normalize_example"
     stage {
       type: "synth_dense"
@@ -30,7 +30,7 @@ TEST(LinkedStageTest, LinkedStageRunsFromAConfig) {
       }
     }
     stage { type: "normalize" input: "in:raw" output: "out:unit" }
-  )pb", "inline");
+  )cfg", "inline");
   ASSERT_TRUE(pipeline.ok()) << pipeline.status();
   PipelineRun run = RunPipeline(*pipeline, RunEnvironment{}, {.keep_slots = {"unit"}});
   ASSERT_TRUE(run.status.ok()) << run.status;

@@ -32,7 +32,7 @@ TEST(QuickstartGpuTest, GpuRunReportsTheGpuAndEqualsTheCpuRun) {
   EXPECT_EQ(gpu.report.device().kind(), "gpu");
   EXPECT_EQ(gpu.report.stage(1).device(), "gpu:0");
   EXPECT_EQ(gpu.report.stage(2).device(), "gpu:0");
-  EXPECT_EQ(gpu.report.stage(1).memory().final_rung(), "planned");
+  EXPECT_EQ(gpu.report.stage(1).memory().final_rung(), "full");
   EXPECT_EQ(gpu.report.stage(2).memory().final_rung(), "resident");
   PipelineRun cpu = RunQuickstart(MemoryPolicy::CPU);
   ASSERT_TRUE(cpu.status.ok()) << cpu.status;

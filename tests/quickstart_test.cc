@@ -19,8 +19,6 @@ TEST(QuickstartTest, RunsOnTheCpuWithFullRecall) {
       LoadPipelineFile(std::string(std::getenv("TEST_SRCDIR")) + "/trawl/configs/quickstart.pbtxt");
   ASSERT_TRUE(pipeline.ok()) << pipeline.status();
   RunEnvironment env;
-  env.policy = pipeline->config.memory();
-  env.policy.set_device(MemoryPolicy::CPU);
   PipelineRun run = RunPipeline(*pipeline, env, {.report_path = "report.json"});
   ASSERT_TRUE(run.status.ok()) << run.status;
 

@@ -2,6 +2,7 @@
 // list, run's summary and report file.
 #include <sys/wait.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -73,23 +74,44 @@ TEST(TrawlCliTest, ValidOkAndExplainOnASimulatedCard) {
   EXPECT_THAT(ok.out, HasSubstr("OK, 8 stages"));
   EXPECT_THAT(ok.out, HasSubstr("memory stage runs before: 'index' (faiss_index_build), 'search' (faiss_search)"));
   EXPECT_THAT(ok.out, HasSubstr("temp memory: requested 2.0 GiB, effective 1.5 GiB"));
-  EXPECT_THAT(ok.out, HasSubstr("try  planned (temp 1.5 GiB, pinned 256 MiB)"));
+  EXPECT_THAT(ok.out, HasSubstr("try  full (temp 1.5 GiB, pinned 256 MiB)"));
 }
 
 TEST(TrawlCliTest, RunWritesTheReportWhereTheUserIs) {
   Result run = Trawl("run --device=cpu --report=my_report.json " + Runfile("configs/quickstart.pbtxt"));
   EXPECT_EQ(run.status, 0) << run.err;
+  EXPECT_EQ(run.err, "");  // quiet: no log lines
   EXPECT_THAT(run.out, HasSubstr("pipeline quickstart on cpu"));
   EXPECT_THAT(run.out, HasSubstr("eval/recall@10                 1.0000"));
   EXPECT_THAT(Read(::testing::TempDir() + "/my_report.json"), HasSubstr("\"pipeline\": \"quickstart\""));
 }
 
+TEST(TrawlCliTest, RunDirectlyRelativePathsResolveAgainstTheCurrentDirectory) {
+  // As a user runs bazel-bin/tools/trawl outside Bazel: no BUILD_WORKING_DIRECTORY, a relative
+  // config path, relative outputs.
+  const std::string dir = ::testing::TempDir() + "/elsewhere";
+  ASSERT_EQ(std::system(("mkdir -p " + dir).c_str()), 0);
+  std::ofstream(dir + "/quick.pbtxt") << Read(Runfile("configs/quickstart.pbtxt"));
+  const std::string command = "cd " + dir + " && env -u BUILD_WORKING_DIRECTORY " +
+                              Runfile("tools/trawl") + " run --device=cpu quick.pbtxt >" + dir +
+                              "/out.txt 2>&1";
+  ASSERT_EQ(WEXITSTATUS(std::system(command.c_str())), 0) << Read(dir + "/out.txt");
+  EXPECT_THAT(Read(dir + "/trawl_report.json"), HasSubstr("\"pipeline\": \"quickstart\""));
+  EXPECT_THAT(Read(dir + "/quickstart.run"), HasSubstr(" Q0 "));
+}
+
 TEST(TrawlCliTest, BadFlagsAndCommandsSayWhatIsExpected) {
-  Result device = Trawl("run --device=tpu " + Runfile("configs/quickstart.pbtxt"));
+  Result device = Trawl("run --report= --device=tpu " + Runfile("configs/quickstart.pbtxt"));
   EXPECT_EQ(device.status, 1);
   EXPECT_EQ(device.err, "trawl: --device=tpu: expected auto, gpu or cpu\n");
-  Result missing = Trawl("run /nonexistent.pbtxt");
-  EXPECT_EQ(missing.err, "trawl: cannot read pipeline config '/nonexistent.pbtxt'\n");
+  // A run that fails before any stage still writes its report, saying why.
+  const std::string report = ::testing::TempDir() + "/early.json";
+  std::remove(report.c_str());
+  Result missing = Trawl("run --report=early.json /nonexistent.pbtxt");
+  EXPECT_EQ(missing.err,
+            "trawl: cannot read pipeline config '/nonexistent.pbtxt' (report: early.json)\n");
+  EXPECT_THAT(Read(report), HasSubstr("\"error\": \"cannot read pipeline config '/nonexistent.pbtxt'\""));
+  EXPECT_THAT(Read(report), HasSubstr("\"ok\": false"));
   Result usage = Trawl("frobnicate");
   EXPECT_EQ(usage.status, 2);
   EXPECT_THAT(usage.err, HasSubstr("trawl run CONFIG"));

@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "stages/eval/trec_eval.h"
-#include "stages/eval/trec_format.h"
+#include "stages/formats/trec.h"
 
 namespace trawl {
 namespace {

@@ -86,12 +86,12 @@ int Main() {
   CudaGpuDevice device(static_cast<int>(gpu.devices.size()));
   MemoryStage memory(MemoryPolicy(), &device, FaissResourcesFactory());
   MemoryEstimate estimate;
-  estimate.host_bytes = estimate.gpu_bytes = n * dim * 4;
-  estimate.gpu_bytes_float16 = n * dim * 2;
+  estimate.host_bytes = estimate.device_bytes = n * dim * 4;
+  estimate.lossy_device_bytes = n * dim * 2;
   auto invocation = [&] {
     MemoryDecision decision;
     absl::Status status = memory.Prepare(estimate, decision);
-    if (status.ok()) status = memory.RunPlaced([](const GpuPlacement&) { return absl::OkStatus(); }, decision);
+    if (status.ok()) status = memory.RunPlaced([](const DevicePlacement&) { return absl::OkStatus(); }, decision);
     if (!status.ok()) std::fprintf(stderr, "memory stage: %s\n", std::string(status.message()).c_str());
   };
   const Clock::time_point first = Clock::now();

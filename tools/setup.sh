@@ -34,7 +34,7 @@ PACKAGES=(
   g++ cmake ninja-build pkg-config
   libabsl-dev libgoogle-glog-dev libgflags-dev libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev libopenblas-openmp-dev
-  librsvg2-bin
+  librsvg2-bin clang-format
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

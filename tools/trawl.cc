@@ -25,6 +25,8 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "glog/logging.h"
 #include "google/protobuf/descriptor.h"
 #include "memory/host_memory.h"
@@ -43,6 +45,11 @@ ABSL_FLAG(std::string, device, "",
 ABSL_FLAG(std::string, output_dir, "",
           "sweep: where points, results.jsonl, summary.csv and plot.svg go (default: the sweep's "
           "output_dir, else sweep_<name>)");
+ABSL_FLAG(bool, verbose, false,
+          "log what the framework and the memory stage do (glog lines on stderr); quiet otherwise");
+ABSL_FLAG(bool, keep_failed, false,
+          "sweep: keep the results of points that failed, crashed or timed out instead of "
+          "running them again");
 ABSL_FLAG(bool, explain, false,
           "validate: also print where the memory-management stage runs and what it would decide "
           "on this machine");
@@ -53,8 +60,8 @@ ABSL_FLAG(int64_t, simulate_gpu_mb, 0,
 namespace trawl {
 
 // One line on stderr and exit status 1: the first line of a multi-line status, with a count of
-// the rest.
-int Fail(absl::string_view message);
+// the rest, then `note`.
+int Fail(absl::string_view message, absl::string_view note = "");
 
 namespace {
 
@@ -68,10 +75,11 @@ constexpr char kUsage[] =
 
 }  // namespace
 
-int Fail(absl::string_view message) {
+int Fail(absl::string_view message, absl::string_view note) {
   std::vector<std::string> lines = absl::StrSplit(message, '\n');
   std::string line = lines.front();
   if (lines.size() > 1) absl::StrAppend(&line, " (and ", lines.size() - 1, " more; see trawl validate)");
+  absl::StrAppend(&line, note);
   std::fprintf(stderr, "trawl: %s\n", line.c_str());
   return 1;
 }
@@ -96,7 +104,10 @@ std::string FieldTypeName(const google::protobuf::FieldDescriptor* field) {
 
 std::string Slots(const std::vector<SlotSpec>& slots) {
   std::vector<std::string> parts;
-  for (const SlotSpec& s : slots) parts.push_back(absl::StrCat(s.name, ":", SlotTypeName(s.type)));
+  for (const SlotSpec& s : slots) {
+    parts.push_back(absl::StrCat(s.name, ":", s.type.name(), s.list ? " (list)" : "",
+                                 s.optional ? " (optional)" : ""));
+  }
   return parts.empty() ? "-" : absl::StrJoin(parts, " ");
 }
 
@@ -141,14 +152,14 @@ void Explain(const Pipeline& pipeline) {
   const RunEnvironment& env = (*environment)->env;
   std::vector<std::string> guarded;
   for (const StageNode& node : pipeline.stages) {
-    if (node.registration->contract.NeedsMemoryPlanning()) {
+    if (node.contract.plans_device_memory) {
       guarded.push_back(absl::StrCat("'", node.name, "' (", node.registration->type, ")"));
     }
   }
   std::printf("memory stage runs before: %s\n", guarded.empty() ? "no stage" : absl::StrJoin(guarded, ", ").c_str());
   if (!env.UseGpu()) {
     std::printf("device: CPU (%s); no GPU placement is planned\n",
-                env.policy.device() == MemoryPolicy::CPU ? "memory policy" : env.gpu.unavailable_reason.c_str());
+                env.gpu.unavailable_reason.c_str());
     return;
   }
   std::printf("device: %s, %s\n", env.gpu.devices[0].name.c_str(),
@@ -156,8 +167,8 @@ void Explain(const Pipeline& pipeline) {
   // Plan for a placeholder workload: the data size is only known from each stage's inputs at run
   // time; tiers, pinned buffer and the ladder's shape are decided here.
   MemoryEstimate placeholder;
-  placeholder.gpu_bytes = 1;
-  placeholder.gpu_bytes_float16 = 1;
+  placeholder.device_bytes = 1;
+  placeholder.lossy_device_bytes = 1;
   placeholder.shardable = true;
   MemoryDecision decision;
   absl::Status planned = env.memory->Prepare(placeholder, decision);
@@ -222,6 +233,7 @@ int Sweep(const std::string& path) {
   SweepRunOptions options;
   options.sweep_path = path;
   options.output_dir = absl::GetFlag(FLAGS_output_dir);
+  options.keep_failed = absl::GetFlag(FLAGS_keep_failed);
   char self[4096];
   const ssize_t length = readlink("/proc/self/exe", self, sizeof(self) - 1);
   if (length <= 0) return Fail("cannot find this binary (/proc/self/exe) to run sweep points");
@@ -234,19 +246,31 @@ int Sweep(const std::string& path) {
   return 0;
 }
 
-int Run(const std::string& path) {
-  absl::StatusOr<Pipeline> pipeline = LoadPipelineFile(path);
-  if (!pipeline.ok()) return Fail(pipeline.status().message());
+// A run that stops before any stage (the config does not load, no GPU where the policy wants
+// one) still leaves its report, saying why.
+PipelineRun EarlyFailure(const std::string& config_path, absl::Status status) {
+  PipelineRun run;
+  run.report.set_config_path(ResolveUserPath(config_path));
+  run.report.set_started_at(absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone()));
+  FinishReport(status, absl::ZeroDuration(), run.report);
+  run.status = std::move(status);
+  return run;
+}
 
-  absl::StatusOr<std::unique_ptr<ManagedEnvironment>> environment = MakeEnvironment(pipeline->config);
-  if (!environment.ok()) return Fail(environment.status().message());
+int Run(const std::string& path) {
   const std::string report_path = absl::GetFlag(FLAGS_report);
-  PipelineRun run = RunPipeline(*pipeline, (*environment)->env, {.report_path = report_path});
+  PipelineRun run;
+  absl::StatusOr<Pipeline> pipeline = LoadPipelineFile(path);
+  absl::StatusOr<std::unique_ptr<ManagedEnvironment>> environment =
+      pipeline.ok() ? MakeEnvironment(pipeline->config) : pipeline.status();
+  if (!environment.ok()) {
+    run = EarlyFailure(path, environment.status());
+    if (!report_path.empty()) WriteReportJson(run.report, report_path).IgnoreError();
+  } else {
+    run = RunPipeline(*pipeline, (*environment)->env, {.report_path = report_path});
+  }
   if (!run.status.ok()) {
-    std::fprintf(stderr, "trawl: %s", std::string(run.status.message()).c_str());
-    if (!report_path.empty()) std::fprintf(stderr, " (report: %s)", ResolveUserPath(report_path).c_str());
-    std::fprintf(stderr, "\n");
-    return 1;
+    return Fail(run.status.message(), report_path.empty() ? "" : absl::StrCat(" (report: ", ResolveUserPath(report_path), ")"));
   }
   PrintSummary(run, report_path);
   return 0;
@@ -267,6 +291,14 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(trawl::kUsage);
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   FLAGS_logtostderr = true;
+  // Quiet by default: the summary on stdout and one error line are the output. --verbose shows
+  // the framework's log lines (VLOG 1: stage timings, ladder attempts).
+  if (absl::GetFlag(FLAGS_verbose)) {
+    FLAGS_minloglevel = google::GLOG_INFO;
+    FLAGS_v = std::max(FLAGS_v, 1);
+  } else {
+    FLAGS_minloglevel = google::GLOG_FATAL;
+  }
   google::InitGoogleLogging(args[0]);
   const std::string command = args.size() > 1 ? args[1] : "";
   if (command == "stages" && args.size() == 2) return trawl::ListStages();

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "faiss/Index.h"
+#include "pipelines/id_table.h"
 #include "pipelines/slot.h"
 #include "stages/dense/dense_metric.pb.h"
 
@@ -30,17 +31,16 @@ struct DenseIndex {
   std::unique_ptr<faiss::Index> index;
   dense::Metric metric = dense::L2;
   int device = -1;              // first GPU ordinal, or -1 on the CPU
-  std::string rung;             // the memory stage's rung that placed it ("planned", "cpu", ...)
-  std::vector<int64_t> ids;     // row -> external id; empty means the row number
+  std::string rung;             // the memory stage's rung that placed it ("full", "cpu", ...)
+  IdTable ids;                  // the corpus's ids, by FAISS row (empty: row numbers)
   std::string description;      // "Flat", "IVF1024,Flat"
 
   bool on_gpu() const { return device >= 0; }
-  int64_t id(int64_t row) const { return ids.empty() ? row : ids[row]; }
 };
 
 template <>
 struct SlotTraits<DenseIndex> {
-  static constexpr SlotType kType = SlotType::kIndex;
+  static constexpr char kName[] = "dense_index";
 };
 
 }  // namespace trawl

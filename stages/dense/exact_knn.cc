@@ -69,9 +69,10 @@ absl::StatusOr<RankedLists> ExactKnn(const DenseMatrix& corpus_in, const DenseMa
   RankedLists out;
   out.num_queries = queries.rows;
   out.k = k;
-  out.ids.assign(queries.rows * k, -1);
+  out.doc_rows.assign(queries.rows * k, -1);
   out.scores.assign(queries.rows * k, -std::numeric_limits<float>::infinity());
   out.query_ids = queries.ids;
+  out.doc_ids = corpus.ids;
   const int64_t dim = corpus.dim;
 
   std::atomic<int64_t> done{0};
@@ -83,7 +84,7 @@ absl::StatusOr<RankedLists> ExactKnn(const DenseMatrix& corpus_in, const DenseMa
       for (int64_t r = 0; r < corpus.rows; ++r) {
         const float* row = corpus.row(r);
         const float score = metric == dense::L2 ? -SquaredL2(query, row, dim) : Dot(query, row, dim);
-        std::pair<float, int64_t> candidate(score, corpus.id(r));
+        std::pair<float, int64_t> candidate(score, r);
         if (static_cast<int64_t>(heap.size()) < k) {
           heap.push_back(candidate);
           std::push_heap(heap.begin(), heap.end(), Better());
@@ -96,7 +97,7 @@ absl::StatusOr<RankedLists> ExactKnn(const DenseMatrix& corpus_in, const DenseMa
       std::sort_heap(heap.begin(), heap.end(), Better());  // best first
       for (size_t j = 0; j < heap.size(); ++j) {
         out.scores[q * k + j] = heap[j].first;
-        out.ids[q * k + j] = heap[j].second;
+        out.doc_rows[q * k + j] = heap[j].second;
       }
       done.fetch_add(1, std::memory_order_relaxed);
     }

@@ -15,8 +15,9 @@
 
 namespace trawl {
 
-// The top min(k, corpus.rows) corpus rows for every query, best first, as RankedLists with the
-// corpus's ids and higher-is-better scores (results beyond the corpus size are id -1).
+// The top min(k, corpus.rows) corpus rows for every query, best first, as RankedLists naming the
+// corpus's and the queries' ids, with higher-is-better scores (results beyond the corpus size are
+// row -1).
 // InvalidArgument when dimensions differ or k < 1. `threads` 0 means all hardware threads.
 // `progress` (optional) is called from the calling thread about 5 times a second with the number
 // of queries done.

@@ -28,8 +28,8 @@ class ExactKnnStage : public Stage<dense::ExactKnnOptions> {
   static constexpr char kType[] = "exact_knn";
   static StageContract Contract() {
     return {StageKind::kTransform,
-            {{"corpus", SlotType::kDenseMatrix}, {"queries", SlotType::kDenseMatrix}},
-            {{"ground_truth", SlotType::kRankedLists}}};
+            {SlotSpec::Of<DenseMatrix>("corpus"), SlotSpec::Of<DenseMatrix>("queries")},
+            {SlotSpec::Of<RankedLists>("ground_truth")}};
   }
 
   absl::Status Open(const dense::ExactKnnOptions& options) override {

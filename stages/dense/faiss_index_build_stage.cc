@@ -35,7 +35,8 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
  public:
   static constexpr char kType[] = "faiss_index_build";
   static StageContract Contract() {
-    return {StageKind::kIndexBuild, {{"corpus", SlotType::kDenseMatrix}}, {{"index", SlotType::kIndex}}};
+    return {StageKind::kIndexBuild, {SlotSpec::Of<DenseMatrix>("corpus")}, {SlotSpec::Of<DenseIndex>("index")},
+            /*plans_device_memory=*/true};
   }
 
   absl::Status Open(const dense::FaissIndexBuildOptions& options) override {
@@ -54,9 +55,10 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
     // IVF stores an 8-byte id per vector plus nlist centroids.
     const int64_t ivf_extra = ivf() ? corpus->rows * 8 + int64_t{options_.nlist()} * corpus->dim * 4 : 0;
     estimate.host_bytes = corpus->bytes() * (options_.metric() == dense::COSINE ? 2 : 1);
-    estimate.gpu_bytes = corpus->bytes() + ivf_extra;
-    // float16 storage: GpuIndexFlat's useFloat16, or IVF with a QT_fp16 scalar quantizer.
-    estimate.gpu_bytes_float16 = corpus->bytes() / 2 + ivf_extra;
+    estimate.device_bytes = corpus->bytes() + ivf_extra;
+    // Lossy storage: GpuIndexFlat's useFloat16, or IVF with a QT_fp16 scalar quantizer.
+    estimate.lossy_device_bytes = corpus->bytes() / 2 + ivf_extra;
+    estimate.faiss_resources = true;
     estimate.shardable = !ivf();
     // Scratch for searches of this index, which run on the resources placed now: one tile of
     // 1024 queries against up to 64k vectors (Flat) or against the nlist centroids (IVF). Used to
@@ -76,7 +78,7 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
     built.ids = corpus.ids;
     built.description = ivf() ? absl::StrCat("IVF", options_.nlist(), ",Flat") : "Flat";
     std::string device = "cpu";
-    RETURN_IF_ERROR(ctx.RunPlaced([&](const GpuPlacement& placement) {
+    RETURN_IF_ERROR(ctx.RunPlaced([&](const DevicePlacement& placement) {
       return StatusFromCall("building " + built.description, [&] {
         std::unique_ptr<faiss::Index> index = MakeIndex(placement, static_cast<int>(corpus.dim));
         if (ivf()) {
@@ -88,7 +90,7 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
         index->add(corpus.rows, corpus.data.data());
         // Only a complete index leaves the attempt; its resources go with it.
         built.index = std::move(index);
-        built.gpu_resources = placement.resources;
+        built.gpu_resources = placement.faiss_resources;
         built.device = placement.on_gpu() ? placement.devices[0] : -1;
         built.rung = RungName(placement.rung);
         if (placement.on_gpu()) {
@@ -107,14 +109,14 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
   bool ivf() const { return options_.index_type() == dense::FaissIndexBuildOptions::IVF_FLAT; }
 
   // An empty index of the configured type where `placement` says: on its GPU(s) with its
-  // resources, or on the CPU (also when a simulated device is emulated), with float16 storage and
+  // resources, or on the CPU (also when a simulated device is emulated), with lossy storage and
   // sharding as the rung asks.
-  std::unique_ptr<faiss::Index> MakeIndex(const GpuPlacement& placement, int dim) const {
+  std::unique_ptr<faiss::Index> MakeIndex(const DevicePlacement& placement, int dim) const {
     const faiss::MetricType metric = ToFaissMetric(options_.metric());
     auto one = [&](size_t shard) -> std::unique_ptr<faiss::Index> {
       if (placement.on_gpu()) {
-        faiss::gpu::StandardGpuResources* resources = placement.resources[shard].get();
-        if (ivf() && placement.float16) {
+        faiss::gpu::StandardGpuResources* resources = placement.faiss_resources[shard].get();
+        if (ivf() && placement.lossy) {
           faiss::gpu::GpuIndexIVFScalarQuantizerConfig config;
           config.device = placement.devices[shard];
           return std::make_unique<faiss::gpu::GpuIndexIVFScalarQuantizer>(
@@ -129,10 +131,10 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
         }
         faiss::gpu::GpuIndexFlatConfig config;
         config.device = placement.devices[shard];
-        config.useFloat16 = placement.float16;
+        config.useFloat16 = placement.lossy;
         return std::make_unique<faiss::gpu::GpuIndexFlat>(resources, dim, metric, config);
       }
-      if (ivf() && placement.float16) {
+      if (ivf() && placement.lossy) {
         auto index = std::make_unique<faiss::IndexIVFScalarQuantizer>(
             new faiss::IndexFlat(dim, metric), dim, options_.nlist(), faiss::ScalarQuantizer::QT_fp16,
             metric, /*encode_residual=*/false);
@@ -145,7 +147,7 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
         index->own_fields = true;
         return index;
       }
-      if (placement.float16) {
+      if (placement.lossy) {
         return std::make_unique<faiss::IndexScalarQuantizer>(
             dim, faiss::ScalarQuantizer::QT_fp16, metric);
       }

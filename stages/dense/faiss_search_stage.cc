@@ -34,8 +34,9 @@ class FaissSearchStage : public Stage<dense::FaissSearchOptions> {
   static constexpr char kType[] = "faiss_search";
   static StageContract Contract() {
     return {StageKind::kSearch,
-            {{"index", SlotType::kIndex}, {"queries", SlotType::kDenseMatrix}},
-            {{"results", SlotType::kRankedLists}}};
+            {SlotSpec::Of<DenseIndex>("index"), SlotSpec::Of<DenseMatrix>("queries")},
+            {SlotSpec::Of<RankedLists>("results")},
+            /*plans_device_memory=*/true};
   }
 
   // FAISS 1.7.3's GPU k-selection handles at most this many results per query.
@@ -56,7 +57,7 @@ class FaissSearchStage : public Stage<dense::FaissSearchOptions> {
     const int64_t results = queries->rows * k_ * (sizeof(float) + sizeof(int64_t));
     estimate.host_bytes = queries->bytes() + results;
     // Searches run where the index lives: on its GPU (reusing its resources), else on the CPU.
-    estimate.gpu_bytes = index->on_gpu() ? queries->bytes() + results : 0;
+    estimate.device_bytes = index->on_gpu() ? queries->bytes() + results : 0;
     estimate.resident_device = index->on_gpu() ? index->device : -1;
     return estimate;
   }
@@ -79,7 +80,7 @@ class FaissSearchStage : public Stage<dense::FaissSearchOptions> {
     std::vector<float> distances(n * k_);
     std::vector<faiss::Index::idx_t> labels(n * k_);
     std::string device = "cpu";
-    RETURN_IF_ERROR(ctx.RunPlaced([&](const GpuPlacement& placement) {
+    RETURN_IF_ERROR(ctx.RunPlaced([&](const DevicePlacement& placement) {
       return StatusFromCall("searching " + index->description, [&] {
         faiss::Index* target = index->index.get();
         std::unique_ptr<faiss::Index> cpu_copy;
@@ -97,14 +98,15 @@ class FaissSearchStage : public Stage<dense::FaissSearchOptions> {
     results.num_queries = n;
     results.k = k_;
     results.query_ids = queries.ids;
-    results.ids.resize(n * k_);
+    results.doc_ids = index->ids;
+    results.doc_rows.resize(n * k_);
     results.scores.resize(n * k_);
     for (int64_t i = 0; i < n * k_; ++i) {
       if (labels[i] < 0) {  // FAISS's fill for missing results
-        results.ids[i] = -1;
+        results.doc_rows[i] = -1;
         results.scores[i] = -std::numeric_limits<float>::infinity();
       } else {
-        results.ids[i] = index->id(labels[i]);
+        results.doc_rows[i] = labels[i];
         results.scores[i] = ScoreFromFaissDistance(index->metric, distances[i]);
       }
     }

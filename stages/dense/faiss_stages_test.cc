@@ -20,7 +20,6 @@ ClusteredDense Data() {
 
 RunEnvironment Cpu() {
   RunEnvironment env;
-  env.policy.set_device(MemoryPolicy::CPU);
   return env;
 }
 
@@ -57,14 +56,14 @@ TEST(FaissStagesIvfTest, IvfWithOneProbeLosesSomeRecallButReturnsK) {
   ClusteredDense data = Data();
   RankedLists ivf =
       *BuildAndSearch(data.corpus, data.queries, "index_type: IVF_FLAT nlist: 64", "k: 10 nprobe: 1", Cpu());
-  EXPECT_EQ(ivf.ids.size(), 500);
-  EXPECT_EQ(std::count(ivf.ids.begin(), ivf.ids.end(), -1), 0);
+  EXPECT_EQ(ivf.doc_rows.size(), 500);
+  EXPECT_EQ(std::count(ivf.doc_rows.begin(), ivf.doc_rows.end(), -1), 0);
 }
 
 TEST(FaissStagesValidationTest, IvfWithoutNlistIsRejectedAtOpen) {
-  absl::StatusOr<StageTestRunner> build = StageTestRunner::Create(R"pb(
+  absl::StatusOr<StageTestRunner> build = StageTestRunner::Create(R"cfg(
     type: "faiss_index_build"
-    options { [type.googleapis.com/trawl.dense.FaissIndexBuildOptions] { index_type: IVF_FLAT } })pb");
+    options { [type.googleapis.com/trawl.dense.FaissIndexBuildOptions] { index_type: IVF_FLAT } })cfg");
   EXPECT_EQ(build.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(build.status().message(), "nlist must be > 0 for IVF_FLAT, got 0");
 }
@@ -91,11 +90,11 @@ TEST(FaissStagesValidationTest, FaissExceptionsBecomeStatusesWithFaissMessage) {
 
 TEST(FaissStagesTest, EstimatesCountTheCorpus) {
   ClusteredDense data = Data();
-  absl::StatusOr<StageTestRunner> build = StageTestRunner::Create(R"pb(type: "faiss_index_build")pb", Cpu());
+  absl::StatusOr<StageTestRunner> build = StageTestRunner::Create(R"cfg(type: "faiss_index_build")cfg", Cpu());
   build->SetInput("corpus", data.corpus);
   ASSERT_TRUE(build->Run().ok());
-  EXPECT_EQ(build->estimate().gpu_bytes, 4000 * 32 * 4);
-  EXPECT_EQ(build->estimate().gpu_bytes_float16, 4000 * 32 * 2);
+  EXPECT_EQ(build->estimate().device_bytes, 4000 * 32 * 4);
+  EXPECT_EQ(build->estimate().lossy_device_bytes, 4000 * 32 * 2);
 }
 
 }  // namespace

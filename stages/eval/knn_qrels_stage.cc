@@ -5,7 +5,7 @@
 #include "pipelines/status_util.h"
 #include "pipelines/values.h"
 #include "stages/eval/knn_qrels_stage.pb.h"
-#include "stages/eval/trec_format.h"
+#include "stages/formats/trec.h"
 
 namespace trawl {
 
@@ -23,7 +23,7 @@ class KnnQrelsStage : public Stage<eval::KnnQrelsOptions> {
  public:
   static constexpr char kType[] = "knn_qrels";
   static StageContract Contract() {
-    return {StageKind::kTransform, {{"ground_truth", SlotType::kRankedLists}}, {{"qrels", SlotType::kQrels}}};
+    return {StageKind::kTransform, {SlotSpec::Of<RankedLists>("ground_truth")}, {SlotSpec::Of<Qrels>("qrels")}};
   }
 
   absl::Status Open(const eval::KnnQrelsOptions& options) override {
@@ -40,10 +40,10 @@ class KnnQrelsStage : public Stage<eval::KnnQrelsOptions> {
     }
     Qrels qrels;
     for (int64_t q = 0; q < truth->num_queries; ++q) {
-      auto& judged = qrels.by_query[absl::StrCat(truth->query_id(q))];
+      auto& judged = qrels.by_query[truth->query_id(q)];
       for (int64_t j = 0; j < k_; ++j) {
-        const int64_t id = truth->ids[q * truth->k + j];
-        if (id >= 0) judged[absl::StrCat(id)] = 1;
+        const int64_t row = truth->doc_rows[q * truth->k + j];
+        if (row >= 0) judged[truth->doc_id(row)] = 1;
       }
     }
     return ctx.SetOutput("qrels", std::move(qrels));

@@ -19,18 +19,22 @@ absl::StatusOr<double> KnnRecall(const RankedLists& results, const RankedLists& 
                                                    results.k, ", ground truth depth ", truth.k, ")"));
   }
   if (results.num_queries == 0) return absl::InvalidArgumentError("there are no queries");
+  // Rows compare directly when both index the same collection; otherwise the external ids do.
+  const bool same_rows = results.doc_ids.SameRows(truth.doc_ids);
   double total = 0;
-  absl::flat_hash_set<int64_t> expected;
+  absl::flat_hash_set<std::string> expected;
   for (int64_t q = 0; q < results.num_queries; ++q) {
     expected.clear();
     for (int64_t j = 0; j < k; ++j) {
-      const int64_t id = truth.ids[q * truth.k + j];
-      if (id >= 0) expected.insert(id);
+      const int64_t row = truth.doc_rows[q * truth.k + j];
+      if (row >= 0) expected.insert(same_rows ? std::to_string(row) : truth.doc_id(row));
     }
     int64_t found = 0;
     for (int64_t j = 0; j < k; ++j) {
-      const int64_t id = results.ids[q * results.k + j];
-      if (id >= 0 && expected.erase(id) > 0) ++found;
+      const int64_t row = results.doc_rows[q * results.k + j];
+      if (row >= 0 && expected.erase(same_rows ? std::to_string(row) : results.doc_id(row)) > 0) {
+        ++found;
+      }
     }
     total += static_cast<double>(found) / k;
   }

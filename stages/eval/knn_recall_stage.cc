@@ -26,8 +26,8 @@ class KnnRecallStage : public Stage<eval::KnnRecallOptions> {
   static constexpr char kType[] = "knn_recall";
   static StageContract Contract() {
     return {StageKind::kEval,
-            {{"results", SlotType::kRankedLists}, {"ground_truth", SlotType::kRankedLists}},
-            {{"metrics", SlotType::kMetrics}}};
+            {SlotSpec::Of<RankedLists>("results"), SlotSpec::Of<RankedLists>("ground_truth")},
+            {SlotSpec::Of<Metrics>("metrics")}};
   }
 
   absl::Status Open(const eval::KnnRecallOptions& options) override {

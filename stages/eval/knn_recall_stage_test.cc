@@ -7,9 +7,9 @@ namespace trawl {
 namespace {
 
 TEST(KnnRecallStageTest, EmitsRecallAtEachCutoffInOrder) {
-  absl::StatusOr<StageTestRunner> runner = StageTestRunner::Create(R"pb(
+  absl::StatusOr<StageTestRunner> runner = StageTestRunner::Create(R"cfg(
     type: "knn_recall"
-    options { [type.googleapis.com/trawl.eval.KnnRecallOptions] { at: 2 at: 1 } })pb");
+    options { [type.googleapis.com/trawl.eval.KnnRecallOptions] { at: 2 at: 1 } })cfg");
   ASSERT_TRUE(runner.ok()) << runner.status();
   runner->SetInput("results", MakeRankedLists(2, {5, 1}));
   runner->SetInput("ground_truth", MakeRankedLists(2, {1, 2}));
@@ -24,7 +24,7 @@ TEST(KnnRecallStageTest, EmitsRecallAtEachCutoffInOrder) {
 }
 
 TEST(KnnRecallStageTest, DefaultCutoffsSkipThoseDeeperThanTheLists) {
-  absl::StatusOr<StageTestRunner> runner = StageTestRunner::Create(R"pb(type: "knn_recall")pb");
+  absl::StatusOr<StageTestRunner> runner = StageTestRunner::Create(R"cfg(type: "knn_recall")cfg");
   ASSERT_TRUE(runner.ok());
   runner->SetInput("results", MakeRankedLists(10, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
   runner->SetInput("ground_truth", MakeRankedLists(10, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
@@ -35,18 +35,18 @@ TEST(KnnRecallStageTest, DefaultCutoffsSkipThoseDeeperThanTheLists) {
 }
 
 TEST(KnnRecallStageTest, ExplicitCutoffDeeperThanTheListsIsAnError) {
-  absl::StatusOr<StageTestRunner> runner = StageTestRunner::Create(R"pb(
+  absl::StatusOr<StageTestRunner> runner = StageTestRunner::Create(R"cfg(
     type: "knn_recall"
-    options { [type.googleapis.com/trawl.eval.KnnRecallOptions] { at: 5 } })pb");
+    options { [type.googleapis.com/trawl.eval.KnnRecallOptions] { at: 5 } })cfg");
   runner->SetInput("results", MakeRankedLists(2, {0, 1}));
   runner->SetInput("ground_truth", MakeRankedLists(2, {0, 1}));
   EXPECT_EQ(runner->Run().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(KnnRecallStageTest, ZeroCutoffIsRejectedAtOpen) {
-  EXPECT_EQ(StageTestRunner::Create(R"pb(
+  EXPECT_EQ(StageTestRunner::Create(R"cfg(
               type: "knn_recall"
-              options { [type.googleapis.com/trawl.eval.KnnRecallOptions] { at: 0 } })pb")
+              options { [type.googleapis.com/trawl.eval.KnnRecallOptions] { at: 0 } })cfg")
                 .status()
                 .code(),
             absl::StatusCode::kInvalidArgument);

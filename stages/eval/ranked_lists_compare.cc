@@ -31,7 +31,7 @@ absl::StatusOr<RankedListsDiff> CompareRankedLists(const RankedLists& a, const R
       const bool both_missing = std::isinf(sa) && std::isinf(sb) && sa == sb;
       const double rel = both_missing ? 0.0 : std::fabs(sa - sb) / scale;
       ++diff.positions;
-      if (a.ids[at] == b.ids[at]) {
+      if (a.doc_rows[at] == b.doc_rows[at]) {
         ++diff.same_id;
         diff.max_score_rel_diff = std::max(diff.max_score_rel_diff, rel);
       } else if (rel <= rel_tolerance) {
@@ -39,7 +39,7 @@ absl::StatusOr<RankedListsDiff> CompareRankedLists(const RankedLists& a, const R
       } else {
         if (diff.mismatches++ == 0) {
           diff.first_mismatch = absl::StrCat("query ", a.query_id(q), " rank ", j + 1, ": id ",
-                                             a.ids[at], " (score ", sa, ") vs id ", b.ids[at],
+                                             a.doc_id(a.doc_rows[at]), " (score ", sa, ") vs id ", b.doc_id(b.doc_rows[at]),
                                              " (score ", sb, ")");
         }
       }

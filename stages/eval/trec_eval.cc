@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <limits>
 #include <map>
 #include <utility>
 
@@ -11,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "pipelines/status_util.h"
 
 namespace trawl {
 namespace {
@@ -18,29 +21,6 @@ namespace {
 constexpr int kNonPool = -1;   // not in the qrels
 constexpr int kUnjudged = -2;  // in the qrels with a negative judgment
 constexpr double kMinGeoMean = 1e-5;
-
-// trec_eval's measure table order (measures.c) for the measures Trawl implements.
-const std::vector<std::string>& TableOrder() {
-  static const auto* order = new std::vector<std::string>{
-      "runid", "num_q", "num_ret", "num_rel", "num_rel_ret", "map", "gm_map", "Rprec", "bpref",
-      "recip_rank", "iprec_at_recall", "P", "recall", "ndcg", "ndcg_cut", "map_cut", "success"};
-  return *order;
-}
-
-const std::map<std::string, std::vector<double>>& DefaultCutoffs() {
-  static const auto* cutoffs = new std::map<std::string, std::vector<double>>{
-      {"P", {5, 10, 15, 20, 30, 100, 200, 500, 1000}},
-      {"recall", {5, 10, 15, 20, 30, 100, 200, 500, 1000}},
-      {"ndcg_cut", {5, 10, 15, 20, 30, 100, 200, 500, 1000}},
-      {"map_cut", {5, 10, 15, 20, 30, 100, 200, 500, 1000}},
-      {"success", {1, 5, 10}},
-      {"iprec_at_recall", {0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0}}};
-  return *cutoffs;
-}
-
-bool IsCount(const std::string& base) {
-  return base == "num_q" || base == "num_ret" || base == "num_rel" || base == "num_rel_ret";
-}
 
 // The relevance of each retrieved document in rank order, and the query's judgment statistics.
 struct RankedRels {
@@ -152,48 +132,108 @@ class QueryMeasures {
   int level_;
 };
 
-std::string CutoffName(const std::string& base, double cutoff) {
-  if (base == "iprec_at_recall") return absl::StrFormat("%s_%.2f", base, cutoff);
-  return absl::StrCat(base, "_", static_cast<int64_t>(cutoff));
+// How a measure's per-query values become its "all" value.
+enum class Aggregate {
+  kText,     // runid: the run's tag
+  kSum,      // counts
+  kMean,     // over evaluated queries
+  kGeoMean,  // gm_map: exp(mean(log(max(v, 1e-5))))
+};
+
+constexpr int64_t kAll = std::numeric_limits<int64_t>::max();
+// The cut-off measures without one get: every retrieved document.
+constexpr double kNoCutoff = std::numeric_limits<double>::infinity();
+
+// A cut-off as a document count (kAll for kNoCutoff).
+int64_t Depth(double cutoff) {
+  return cutoff >= static_cast<double>(kAll) ? kAll : static_cast<int64_t>(cutoff);
+}
+const std::vector<double> kStandardCutoffs = {5, 10, 15, 20, 30, 100, 200, 500, 1000};
+
+// One trec_eval measure: the one table that says which measures exist, in trec_eval's order
+// (measures.c), which belong to the official set, which take cut-offs, and how to compute them.
+struct MeasureDef {
+  std::string name;
+  Aggregate aggregate;
+  bool official;
+  std::vector<double> default_cutoffs;  // empty: the measure takes no cut-offs
+  // The value per cut-off (or one value) for one query.
+  std::function<double(const QueryMeasures& q, const RankedRels& r, double cutoff)> compute;
+
+  bool takes_cutoffs() const { return !default_cutoffs.empty(); }
+  bool integer() const { return aggregate == Aggregate::kSum; }
+};
+
+const std::vector<MeasureDef>& Measures() {
+  using Q = const QueryMeasures&;
+  using R = const RankedRels&;
+  static const auto* measures = new std::vector<MeasureDef>{
+      {"runid", Aggregate::kText, true, {}, nullptr},
+      {"num_q", Aggregate::kSum, true, {}, [](Q, R, double) { return 1.0; }},
+      {"num_ret", Aggregate::kSum, true, {}, [](Q q, R, double) { return 1.0 * q.NumRet(); }},
+      {"num_rel", Aggregate::kSum, true, {}, [](Q, R r, double) { return 1.0 * r.num_rel; }},
+      {"num_rel_ret", Aggregate::kSum, true, {},
+       [](Q q, R, double) { return 1.0 * q.RelRetAt(kAll); }},
+      {"map", Aggregate::kMean, true, {}, [](Q q, R, double) { return q.AveragePrecision(kAll); }},
+      {"gm_map", Aggregate::kGeoMean, true, {},
+       [](Q q, R, double) { return q.AveragePrecision(kAll); }},
+      {"Rprec", Aggregate::kMean, true, {}, [](Q q, R, double) { return q.Rprec(); }},
+      {"bpref", Aggregate::kMean, true, {}, [](Q q, R, double) { return q.Bpref(); }},
+      // Its cut-off is only reachable through the ir_measures name RR@k.
+      {"recip_rank", Aggregate::kMean, true, {},
+       [](Q q, R, double k) { return q.RecipRank(Depth(k)); }},
+      {"iprec_at_recall", Aggregate::kMean, true,
+       {0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0},
+       [](Q q, R, double recall) { return q.InterpolatedPrecisionAtRecall(recall); }},
+      {"P", Aggregate::kMean, true, kStandardCutoffs,
+       [](Q q, R, double k) { return 1.0 * q.RelRetAt(Depth(k)) / k; }},
+      {"recall", Aggregate::kMean, false, kStandardCutoffs,
+       [](Q q, R r, double k) {
+         return r.num_rel ? 1.0 * q.RelRetAt(Depth(k)) / r.num_rel : 0.0;
+       }},
+      {"ndcg", Aggregate::kMean, false, {}, [](Q q, R, double) { return q.Ndcg(kAll); }},
+      {"ndcg_cut", Aggregate::kMean, false, kStandardCutoffs,
+       [](Q q, R, double k) { return q.Ndcg(Depth(k)); }},
+      {"map_cut", Aggregate::kMean, false, kStandardCutoffs,
+       [](Q q, R, double k) { return q.AveragePrecision(Depth(k)); }},
+      {"success", Aggregate::kMean, false, {1, 5, 10},
+       [](Q q, R, double k) { return q.RelRetAt(Depth(k)) > 0 ? 1.0 : 0.0; }},
+  };
+  return *measures;
+}
+
+// The table entry named `name`, or nullptr.
+const MeasureDef* FindMeasure(absl::string_view name) {
+  for (const MeasureDef& def : Measures()) {
+    if (def.name == name) return &def;
+  }
+  return nullptr;
+}
+
+std::string CutoffName(const MeasureDef& def, double cutoff) {
+  if (def.name == "iprec_at_recall") return absl::StrFormat("%s_%.2f", def.name, cutoff);
+  return absl::StrCat(def.name, "_", static_cast<int64_t>(cutoff));
 }
 
 // Values of one spec for one query: one per cut-off (or one).
-std::vector<double> Compute(const MeasureSpec& spec, const QueryMeasures& q, const RankedRels& r) {
-  const std::string& b = spec.base;
-  constexpr int64_t kAll = std::numeric_limits<int64_t>::max();
-  std::vector<double> out;
-  if (b == "num_q") return {1};
-  if (b == "num_ret") return {static_cast<double>(q.NumRet())};
-  if (b == "num_rel") return {static_cast<double>(r.num_rel)};
-  if (b == "num_rel_ret") return {static_cast<double>(q.RelRetAt(kAll))};
-  if (b == "map" || b == "gm_map") return {q.AveragePrecision(kAll)};
-  if (b == "Rprec") return {q.Rprec()};
-  if (b == "bpref") return {q.Bpref()};
-  if (b == "recip_rank") return {q.RecipRank(spec.cutoffs.empty() ? kAll : spec.cutoffs[0])};
-  if (b == "ndcg") return {q.Ndcg(kAll)};
-  for (double c : spec.cutoffs) {
-    const int64_t k = static_cast<int64_t>(c);
-    if (b == "P") out.push_back(static_cast<double>(q.RelRetAt(k)) / k);
-    if (b == "recall") out.push_back(r.num_rel ? static_cast<double>(q.RelRetAt(k)) / r.num_rel : 0);
-    if (b == "ndcg_cut") out.push_back(q.Ndcg(k));
-    if (b == "map_cut") out.push_back(q.AveragePrecision(k));
-    if (b == "success") out.push_back(q.RelRetAt(k) > 0 ? 1 : 0);
-    if (b == "iprec_at_recall") out.push_back(q.InterpolatedPrecisionAtRecall(c));
-  }
-  return out;
+std::vector<double> Compute(const MeasureSpec& spec, const MeasureDef& def, const QueryMeasures& q,
+                            const RankedRels& r) {
+  if (spec.cutoffs.empty()) return {def.compute(q, r, kNoCutoff)};
+  std::vector<double> values;
+  for (double cutoff : spec.cutoffs) values.push_back(def.compute(q, r, cutoff));
+  return values;
 }
 
-std::vector<std::string> Names(const MeasureSpec& spec) {
+std::vector<std::string> Names(const MeasureSpec& spec, const MeasureDef& def) {
   if (!spec.display.empty()) return {spec.display};
-  if (!DefaultCutoffs().count(spec.base)) return {spec.base};
+  if (!def.takes_cutoffs()) return {def.name};
   std::vector<std::string> names;
-  for (double c : spec.cutoffs) names.push_back(CutoffName(spec.base, c));
+  for (double c : spec.cutoffs) names.push_back(CutoffName(def, c));
   return names;
 }
 
-// ir_measures spellings -> trec_eval measures.
-absl::StatusOr<MeasureSpec> ParseIrMeasure(const std::string& name) {
-  std::pair<std::string, std::string> parts = absl::StrSplit(name, absl::MaxSplits('@', 1));
+// ir_measures name -> (trec_eval measure without a cut-off, with one); "" where there is none.
+const std::map<std::string, std::pair<std::string, std::string>>& IrMeasures() {
   static const auto* bases = new std::map<std::string, std::pair<std::string, std::string>>{
       // ir_measures name -> (base without cut-off, base with cut-off)
       {"AP", {"map", "map_cut"}},       {"nDCG", {"ndcg", "ndcg_cut"}}, {"P", {"", "P"}},
@@ -201,12 +241,32 @@ absl::StatusOr<MeasureSpec> ParseIrMeasure(const std::string& name) {
       {"Rprec", {"Rprec", ""}},         {"Bpref", {"bpref", ""}},       {"Success", {"", "success"}},
       {"NumRet", {"num_ret", ""}},      {"NumRel", {"num_rel", ""}},    {"NumRelRet", {"num_rel_ret", ""}},
       {"NumQ", {"num_q", ""}}};
+  return *bases;
+}
+
+// "unknown measure ...", listing every name the parser takes.
+absl::Status UnknownMeasure(absl::string_view arg) {
+  std::vector<std::string> trec, ir;
+  for (const MeasureDef& def : Measures()) trec.push_back(def.name);
+  for (const auto& [name, bases] : IrMeasures()) {
+    if (!bases.first.empty()) ir.push_back(name);
+    if (!bases.second.empty()) ir.push_back(absl::StrCat(name, "@k"));
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown measure '", arg, "'; trec_eval measures: ", absl::StrJoin(trec, " "),
+      ", sets: official all_trec, ir_measures: ", absl::StrJoin(ir, " ")));
+}
+
+// ir_measures spellings -> trec_eval measures.
+absl::StatusOr<MeasureSpec> ParseIrMeasure(const std::string& name) {
+  std::pair<std::string, std::string> parts = absl::StrSplit(name, absl::MaxSplits('@', 1));
+  const auto* bases = &IrMeasures();
   auto it = bases->find(parts.first);
   const bool has_cutoff = name.find('@') != std::string::npos;
   int64_t k = 0;
   if (it == bases->end() || (has_cutoff && (it->second.second.empty() || !absl::SimpleAtoi(parts.second, &k) || k < 1)) ||
       (!has_cutoff && it->second.first.empty())) {
-    return absl::InvalidArgumentError(absl::StrCat("unknown measure '", name, "'"));
+    return UnknownMeasure(name);
   }
   MeasureSpec spec;
   spec.display = name;
@@ -221,11 +281,11 @@ absl::StatusOr<std::vector<MeasureSpec>> ParseMeasures(const std::vector<std::st
   std::vector<std::string> requested = args.empty() ? std::vector<std::string>{"official"} : args;
   std::map<std::string, MeasureSpec> trec;  // by base
   std::vector<MeasureSpec> ir;
-  auto add = [&](const std::string& base, std::vector<double> cutoffs) {
-    MeasureSpec& spec = trec[base];
-    spec.base = base;
-    if (DefaultCutoffs().count(base)) {
-      if (cutoffs.empty()) cutoffs = DefaultCutoffs().at(base);
+  auto add = [&](const MeasureDef& def, std::vector<double> cutoffs) {
+    MeasureSpec& spec = trec[def.name];
+    spec.base = def.name;
+    if (def.takes_cutoffs()) {
+      if (cutoffs.empty()) cutoffs = def.default_cutoffs;
       for (double c : cutoffs) {
         if (std::find(spec.cutoffs.begin(), spec.cutoffs.end(), c) == spec.cutoffs.end()) spec.cutoffs.push_back(c);
       }
@@ -233,30 +293,21 @@ absl::StatusOr<std::vector<MeasureSpec>> ParseMeasures(const std::vector<std::st
   };
   for (const std::string& arg : requested) {
     if (arg == "official" || arg == "all_trec") {
-      for (const std::string& base : TableOrder()) {
-        const bool official = base != "recall" && base != "ndcg" && base != "ndcg_cut" &&
-                              base != "map_cut" && base != "success";
-        if (arg == "all_trec" || official) add(base, {});
+      for (const MeasureDef& def : Measures()) {
+        if (arg == "all_trec" || def.official) add(def, {});
       }
       continue;
     }
     std::pair<std::string, std::string> parts = absl::StrSplit(arg, absl::MaxSplits('.', 1));
-    const bool trec_name =
-        std::find(TableOrder().begin(), TableOrder().end(), parts.first) != TableOrder().end();
-    if (!trec_name) {
-      absl::StatusOr<MeasureSpec> spec = ParseIrMeasure(arg);
-      if (!spec.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "unknown measure '", arg, "'; trec_eval measures: ", absl::StrJoin(TableOrder(), " "),
-            ", sets: official all_trec, ir_measures: AP AP@k nDCG nDCG@k P@k R@k RR RR@k Rprec "
-            "Bpref Success@k NumRet NumRel NumRelRet NumQ"));
-      }
-      ir.push_back(*spec);
+    const MeasureDef* def = FindMeasure(parts.first);
+    if (def == nullptr) {
+      ASSIGN_OR_RETURN(MeasureSpec spec, ParseIrMeasure(arg));
+      ir.push_back(std::move(spec));
       continue;
     }
     std::vector<double> cutoffs;
     if (arg.find('.') != std::string::npos) {
-      if (!DefaultCutoffs().count(parts.first)) {
+      if (!def->takes_cutoffs()) {
         return absl::InvalidArgumentError(absl::StrCat("measure '", parts.first, "' takes no cut-offs: '", arg, "'"));
       }
       for (absl::string_view c : absl::StrSplit(parts.second, ',')) {
@@ -268,11 +319,11 @@ absl::StatusOr<std::vector<MeasureSpec>> ParseMeasures(const std::vector<std::st
         cutoffs.push_back(value);
       }
     }
-    add(parts.first, cutoffs);
+    add(*def, cutoffs);
   }
   std::vector<MeasureSpec> out;
-  for (const std::string& base : TableOrder()) {
-    if (trec.count(base)) out.push_back(trec[base]);
+  for (const MeasureDef& def : Measures()) {
+    if (trec.count(def.name)) out.push_back(trec[def.name]);
   }
   out.insert(out.end(), ir.begin(), ir.end());
   return out;
@@ -294,36 +345,52 @@ absl::StatusOr<std::vector<EvalLine>> EvaluateRun(const Qrels& qrels, const Trec
   }
   std::vector<EvalLine> lines;
   // Accumulated sums (or log sums for gm_map) per measure name, in output order.
-  std::vector<std::pair<const MeasureSpec*, std::vector<double>>> totals;
-  for (const MeasureSpec& spec : measures) totals.emplace_back(&spec, std::vector<double>(Names(spec).size(), 0));
+  struct Total {
+    const MeasureSpec* spec;
+    const MeasureDef* def;
+    std::vector<std::string> names;
+    std::vector<double> sums;
+  };
+  std::vector<Total> totals;
+  for (const MeasureSpec& spec : measures) {
+    const MeasureDef* def = FindMeasure(spec.base);
+    if (def == nullptr) return absl::InvalidArgumentError(absl::StrCat("unknown measure '", spec.base, "'"));
+    std::vector<std::string> names = Names(spec, *def);
+    totals.push_back(Total{&spec, def, names, std::vector<double>(names.size(), 0)});
+  }
 
   static const std::vector<RunDoc> kNoDocs;
   for (const std::string& qid : queries) {
     auto docs = run.by_query.find(qid);
     RankedRels ranked = Rank(qrels.by_query.at(qid), docs == run.by_query.end() ? kNoDocs : docs->second, options);
     QueryMeasures q(ranked, options.relevance_level);
-    for (auto& [spec, sums] : totals) {
-      if (spec->base == "runid") continue;
-      std::vector<double> values = Compute(*spec, q, ranked);
-      std::vector<std::string> names = Names(*spec);
+    for (Total& total : totals) {
+      if (total.def->aggregate == Aggregate::kText) continue;
+      std::vector<double> values = Compute(*total.spec, *total.def, q, ranked);
       for (size_t i = 0; i < values.size(); ++i) {
-        sums[i] += spec->base == "gm_map" ? std::log(std::max(values[i], kMinGeoMean)) : values[i];
-        if (options.per_query && spec->base != "num_q" && spec->base != "gm_map") {
-          lines.push_back(EvalLine{names[i], qid, values[i], IsCount(spec->base)});
+        total.sums[i] += total.def->aggregate == Aggregate::kGeoMean
+                             ? std::log(std::max(values[i], kMinGeoMean))
+                             : values[i];
+        // trec_eval prints neither num_q nor gm_map per query.
+        if (options.per_query && total.def->name != "num_q" &&
+            total.def->aggregate != Aggregate::kGeoMean) {
+          lines.push_back(EvalLine{total.names[i], qid, values[i], total.def->integer()});
         }
       }
     }
   }
   const double n = static_cast<double>(queries.size());
-  for (auto& [spec, sums] : totals) {
-    std::vector<std::string> names = Names(*spec);
-    if (spec->base == "runid") {
-      lines.push_back(EvalLine{"runid", "all", 0, false, run.tag});
+  for (const Total& total : totals) {
+    if (total.def->aggregate == Aggregate::kText) {
+      lines.push_back(EvalLine{total.def->name, "all", 0, false, run.tag});
       continue;
     }
-    for (size_t i = 0; i < sums.size(); ++i) {
-      double value = IsCount(spec->base) ? sums[i] : spec->base == "gm_map" ? std::exp(sums[i] / n) : sums[i] / n;
-      lines.push_back(EvalLine{names[i], "all", value, IsCount(spec->base)});
+    for (size_t i = 0; i < total.sums.size(); ++i) {
+      const double sum = total.sums[i];
+      const double value = total.def->aggregate == Aggregate::kSum       ? sum
+                           : total.def->aggregate == Aggregate::kGeoMean ? std::exp(sum / n)
+                                                                         : sum / n;
+      lines.push_back(EvalLine{total.names[i], "all", value, total.def->integer()});
     }
   }
   return lines;

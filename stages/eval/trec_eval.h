@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "stages/eval/trec_format.h"
+#include "stages/formats/trec.h"
 
 namespace trawl {
 

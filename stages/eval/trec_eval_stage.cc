@@ -9,13 +9,14 @@
 #include "pipelines/values.h"
 #include "stages/eval/trec_eval.h"
 #include "stages/eval/trec_eval_stage.pb.h"
-#include "stages/eval/trec_format.h"
+#include "stages/formats/trec.h"
 
 namespace trawl {
 
 // Evaluates ranked results against qrels with trec_eval's definitions (stages/eval/trec_eval.h);
 // emits the "all" value of each measure under trec_eval's or ir_measures' name ("ndcg_cut_10",
-// "nDCG@10"). Query and document ids are the results' numeric ids, as decimal strings.
+// "nDCG@10"). Queries and documents are matched to the qrels by the results' external ids
+// ("MED-10"; row numbers as decimal strings for collections without ids).
 //
 //   stage {
 //     type: "trec_eval"  input: "results:results"  input: "qrels:qrels"  output: "metrics:ir"
@@ -28,8 +29,8 @@ class TrecEvalStage : public Stage<eval::TrecEvalOptions> {
   static constexpr char kType[] = "trec_eval";
   static StageContract Contract() {
     return {StageKind::kEval,
-            {{"results", SlotType::kRankedLists}, {"qrels", SlotType::kQrels}},
-            {{"metrics", SlotType::kMetrics}}};
+            {SlotSpec::Of<RankedLists>("results"), SlotSpec::Of<Qrels>("qrels")},
+            {SlotSpec::Of<Metrics>("metrics")}};
   }
 
   absl::Status Open(const eval::TrecEvalOptions& options) override {
@@ -50,10 +51,10 @@ class TrecEvalStage : public Stage<eval::TrecEvalOptions> {
     ASSIGN_OR_RETURN(const Qrels* qrels, ctx.Input<Qrels>("qrels"));
     TrecRun run;
     for (int64_t q = 0; q < results->num_queries; ++q) {
-      std::vector<RunDoc>& docs = run.by_query[absl::StrCat(results->query_id(q))];
+      std::vector<RunDoc>& docs = run.by_query[results->query_id(q)];
       for (int64_t j = 0; j < results->k; ++j) {
-        const int64_t id = results->ids[q * results->k + j];
-        if (id >= 0) docs.push_back(RunDoc{absl::StrCat(id), results->scores[q * results->k + j]});
+        const int64_t row = results->doc_rows[q * results->k + j];
+        if (row >= 0) docs.push_back(RunDoc{results->doc_id(row), results->scores[q * results->k + j]});
       }
     }
     ASSIGN_OR_RETURN(std::vector<EvalLine> lines, EvaluateRun(*qrels, run, measures_, options_));

@@ -1,25 +1,27 @@
 #include "gtest/gtest.h"
 #include "pipelines/stage_test_runner.h"
 #include "pipelines/values.h"
-#include "stages/eval/trec_format.h"
+#include "stages/formats/trec.h"
 
 namespace trawl {
 namespace {
 
 TEST(TrecEvalStageTest, ScoresRankedListsAgainstQrelsByName) {
-  absl::StatusOr<StageTestRunner> runner = StageTestRunner::Create(R"pb(
+  absl::StatusOr<StageTestRunner> runner = StageTestRunner::Create(R"cfg(
     type: "trec_eval"
     options {
       [type.googleapis.com/trawl.eval.TrecEvalOptions] { measure: "map" measure: "RR@10" measure: "P.2" }
-    })pb");
+    })cfg");
   ASSERT_TRUE(runner.ok()) << runner.status();
-  RankedLists results;  // query 0: 3, 1, 2 (best first); 1 and 2 are relevant
+  RankedLists results;  // query Q-1: d3, d1, d2 (best first); d1 and d2 are relevant
   results.num_queries = 1;
   results.k = 3;
-  results.ids = {3, 1, 2};
+  results.query_ids = IdTable::Of({"Q-1"});
+  results.doc_ids = IdTable::Of({"d0", "d1", "d2", "d3"});
+  results.doc_rows = {3, 1, 2};
   results.scores = {-1, -2, -3};
   runner->SetInput("results", results);
-  runner->SetInput("qrels", *ParseQrels("0 0 1 1\n0 0 2 1\n0 0 3 0\n", "q"));
+  runner->SetInput("qrels", *ParseQrels("Q-1 0 d1 1\nQ-1 0 d2 1\nQ-1 0 d3 0\n", "q"));
   ASSERT_TRUE(runner->Run().ok());
   const Metrics* metrics = runner->Output<Metrics>("metrics");
   ASSERT_NE(metrics, nullptr);
@@ -33,23 +35,23 @@ TEST(TrecEvalStageTest, ScoresRankedListsAgainstQrelsByName) {
 }
 
 TEST(TrecEvalStageTest, UnknownMeasureIsRejectedAtOpen) {
-  EXPECT_EQ(StageTestRunner::Create(R"pb(
+  EXPECT_EQ(StageTestRunner::Create(R"cfg(
               type: "trec_eval"
-              options { [type.googleapis.com/trawl.eval.TrecEvalOptions] { measure: "ndgc" } })pb")
+              options { [type.googleapis.com/trawl.eval.TrecEvalOptions] { measure: "ndgc" } })cfg")
                 .status()
                 .code(),
             absl::StatusCode::kInvalidArgument);
 }
 
 TEST(KnnQrelsStageTest, TrueTopKBecomeRelevantJudgments) {
-  absl::StatusOr<StageTestRunner> runner = StageTestRunner::Create(R"pb(
-    type: "knn_qrels" options { [type.googleapis.com/trawl.eval.KnnQrelsOptions] { k: 2 } })pb");
+  absl::StatusOr<StageTestRunner> runner = StageTestRunner::Create(R"cfg(
+    type: "knn_qrels" options { [type.googleapis.com/trawl.eval.KnnQrelsOptions] { k: 2 } })cfg");
   ASSERT_TRUE(runner.ok());
   RankedLists truth;
   truth.num_queries = 2;
   truth.k = 3;
-  truth.query_ids = {7, 8};
-  truth.ids = {5, 6, 9, 1, -1, -1};
+  truth.query_ids = IdTable::Of({"7", "8"});  // rows as ids: the ground truth of an fvecs corpus
+  truth.doc_rows = {5, 6, 9, 1, -1, -1};
   truth.scores = {0, 0, 0, 0, 0, 0};
   runner->SetInput("ground_truth", truth);
   ASSERT_TRUE(runner->Run().ok());

@@ -3,12 +3,12 @@
 #include "pipelines/registry.h"
 #include "pipelines/stage.h"
 #include "pipelines/status_util.h"
-#include "stages/eval/trec_format.h"
+#include "stages/formats/trec.h"
 #include "stages/io/qrels_reader_stage.pb.h"
 
 namespace trawl {
 
-// Reads TREC qrels (stages/eval/trec_format.h); a malformed line fails with FILE:LINE.
+// Reads TREC qrels (stages/formats/trec.h); a malformed line fails with FILE:LINE.
 //
 //   stage {
 //     type: "qrels_reader"  output: "qrels:qrels"
@@ -19,7 +19,7 @@ namespace trawl {
 class QrelsReaderStage : public Stage<io::QrelsReaderOptions> {
  public:
   static constexpr char kType[] = "qrels_reader";
-  static StageContract Contract() { return {StageKind::kSource, {}, {{"qrels", SlotType::kQrels}}}; }
+  static StageContract Contract() { return {StageKind::kSource, {}, {SlotSpec::Of<Qrels>("qrels")}}; }
 
   absl::Status Open(const io::QrelsReaderOptions& options) override {
     if (options.path().empty()) return absl::InvalidArgumentError("path is required");

@@ -3,14 +3,14 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "pipelines/stage_test_runner.h"
-#include "stages/eval/trec_format.h"
+#include "stages/formats/trec.h"
 
 namespace trawl {
 namespace {
 
 absl::StatusOr<StageTestRunner> Reader(const std::string& path) {
-  return StageTestRunner::Create(R"pb(type: "qrels_reader"
-    options { [type.googleapis.com/trawl.io.QrelsReaderOptions] { path: ")pb" + path + "\" } }");
+  return StageTestRunner::Create(R"cfg(type: "qrels_reader"
+    options { [type.googleapis.com/trawl.io.QrelsReaderOptions] { path: ")cfg" + path + "\" } }");
 }
 
 TEST(QrelsReaderStageTest, ReadsTheFixture) {

@@ -29,7 +29,7 @@ class TrecRunWriterStage : public Stage<io::TrecRunWriterOptions> {
  public:
   static constexpr char kType[] = "trec_run_writer";
   static StageContract Contract() {
-    return {StageKind::kSink, {{"results", SlotType::kRankedLists}}, {}};
+    return {StageKind::kSink, {SlotSpec::Of<RankedLists>("results")}, {}};
   }
 
   absl::Status Open(const io::TrecRunWriterOptions& options) override {
@@ -50,10 +50,11 @@ class TrecRunWriterStage : public Stage<io::TrecRunWriterOptions> {
       if (!out) return absl::PermissionDeniedError(absl::StrCat("cannot write run file '", temp, "'"));
       for (int64_t q = 0; q < results->num_queries; ++q) {
         for (int64_t j = 0; j < results->k; ++j) {
-          const int64_t id = results->ids[q * results->k + j];
-          if (id < 0) break;  // missing results come last
-          out << absl::StrFormat("%d Q0 %d %d %.6f %s\n", results->query_id(q), id, j + 1,
-                                 results->scores[q * results->k + j], tag_);
+          const int64_t row = results->doc_rows[q * results->k + j];
+          if (row < 0) break;  // missing results come last
+          out << absl::StrFormat("%s Q0 %s %d %.6f %s\n", results->query_id(q),
+                                 results->doc_id(row), j + 1, results->scores[q * results->k + j],
+                                 tag_);
         }
       }
       if (!out.good()) return absl::DataLossError(absl::StrCat("write to '", temp, "' failed"));

@@ -19,28 +19,29 @@ std::string ReadFile(const std::string& path) {
 TEST(TrecRunWriterStageTest, WritesSixColumnLinesAndSkipsMissingResults) {
   const std::string path = ::testing::TempDir() + "/out.run";
   absl::StatusOr<StageTestRunner> runner = StageTestRunner::Create(
-      R"pb(type: "trec_run_writer"
-           options { [type.googleapis.com/trawl.io.TrecRunWriterOptions] { path: ")pb" + path +
-      R"pb(" tag: "flat" } })pb");
+      R"cfg(type: "trec_run_writer"
+           options { [type.googleapis.com/trawl.io.TrecRunWriterOptions] { path: ")cfg" + path +
+      R"cfg(" tag: "flat" } })cfg");
   ASSERT_TRUE(runner.ok()) << runner.status();
   RankedLists results;
   results.num_queries = 2;
   results.k = 2;
-  results.query_ids = {10, 11};
-  results.ids = {7, 3, 5, -1};
+  results.query_ids = IdTable::Of({"MED-10", "PLAIN-2"});
+  results.doc_ids = IdTable::Of({"d0", "d1", "d2", "d3", "d4", "d5", "d6", "CR#93E-1860"});
+  results.doc_rows = {7, 3, 5, -1};
   results.scores = {-0.5f, -1.25f, 2.0f, -std::numeric_limits<float>::infinity()};
   runner->SetInput("results", results);
   ASSERT_TRUE(runner->Run().ok());
   EXPECT_EQ(ReadFile(path),
-            "10 Q0 7 1 -0.500000 flat\n"
-            "10 Q0 3 2 -1.250000 flat\n"
-            "11 Q0 5 1 2.000000 flat\n");
+            "MED-10 Q0 CR#93E-1860 1 -0.500000 flat\n"
+            "MED-10 Q0 d3 2 -1.250000 flat\n"
+            "PLAIN-2 Q0 d5 1 2.000000 flat\n");
 }
 
 TEST(TrecRunWriterStageTest, UnwritablePathNamesTheFile) {
-  absl::StatusOr<StageTestRunner> runner = StageTestRunner::Create(R"pb(
+  absl::StatusOr<StageTestRunner> runner = StageTestRunner::Create(R"cfg(
     type: "trec_run_writer"
-    options { [type.googleapis.com/trawl.io.TrecRunWriterOptions] { path: "/nonexistent/x.run" } })pb");
+    options { [type.googleapis.com/trawl.io.TrecRunWriterOptions] { path: "/nonexistent/x.run" } })cfg");
   ASSERT_TRUE(runner.ok());
   runner->SetInput("results", RankedLists{});
   absl::Status s = runner->Run();
@@ -49,13 +50,13 @@ TEST(TrecRunWriterStageTest, UnwritablePathNamesTheFile) {
 }
 
 TEST(TrecRunWriterStageTest, MissingPathAndBadTagAreRejectedAtOpen) {
-  EXPECT_EQ(StageTestRunner::Create(R"pb(type: "trec_run_writer")pb").status().message(),
+  EXPECT_EQ(StageTestRunner::Create(R"cfg(type: "trec_run_writer")cfg").status().message(),
             "path is required");
-  EXPECT_EQ(StageTestRunner::Create(R"pb(
+  EXPECT_EQ(StageTestRunner::Create(R"cfg(
               type: "trec_run_writer"
               options {
                 [type.googleapis.com/trawl.io.TrecRunWriterOptions] { path: "a" tag: "two words" }
-              })pb")
+              })cfg")
                 .status()
                 .code(),
             absl::StatusCode::kInvalidArgument);

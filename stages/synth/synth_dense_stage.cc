@@ -23,7 +23,7 @@ class SynthDenseStage : public Stage<synth::SynthDenseOptions> {
   static StageContract Contract() {
     return {StageKind::kSource,
             {},
-            {{"corpus", SlotType::kDenseMatrix}, {"queries", SlotType::kDenseMatrix}}};
+            {SlotSpec::Of<DenseMatrix>("corpus"), SlotSpec::Of<DenseMatrix>("queries")}};
   }
 
   absl::Status Open(const synth::SynthDenseOptions& options) override {

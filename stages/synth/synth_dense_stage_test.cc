@@ -7,13 +7,13 @@ namespace trawl {
 namespace {
 
 TEST(SynthDenseStageTest, OutputsTheGeneratorsCorpusAndQueries) {
-  absl::StatusOr<StageTestRunner> runner = StageTestRunner::Create(R"pb(
+  absl::StatusOr<StageTestRunner> runner = StageTestRunner::Create(R"cfg(
     type: "synth_dense"
     options {
       [type.googleapis.com/trawl.synth.SynthDenseOptions] {
         num_vectors: 300 num_queries: 7 dim: 8 num_clusters: 3 seed: 5
       }
-    })pb");
+    })cfg");
   ASSERT_TRUE(runner.ok()) << runner.status();
   ASSERT_TRUE(runner->Run().ok());
   const DenseMatrix* corpus = runner->Output<DenseMatrix>("corpus");
@@ -33,9 +33,9 @@ TEST(SynthDenseStageTest, OutputsTheGeneratorsCorpusAndQueries) {
 }
 
 TEST(SynthDenseStageTest, NegativeSizeIsRejectedAtOpen) {
-  absl::StatusOr<StageTestRunner> runner = StageTestRunner::Create(R"pb(
+  absl::StatusOr<StageTestRunner> runner = StageTestRunner::Create(R"cfg(
     type: "synth_dense"
-    options { [type.googleapis.com/trawl.synth.SynthDenseOptions] { dim: -3 } })pb");
+    options { [type.googleapis.com/trawl.synth.SynthDenseOptions] { dim: -3 } })cfg");
   EXPECT_EQ(runner.status().code(), absl::StatusCode::kInvalidArgument);
 }
 

@@ -8,19 +8,19 @@ namespace trawl {
 namespace {
 
 TEST(NormalizeStageTest, RowsGetUnitNormAndZeroRowsStayZero) {
-  absl::StatusOr<StageTestRunner> runner = StageTestRunner::Create(R"pb(type: "normalize")pb");
+  absl::StatusOr<StageTestRunner> runner = StageTestRunner::Create(R"cfg(type: "normalize")cfg");
   ASSERT_TRUE(runner.ok()) << runner.status();
   DenseMatrix in;
   in.rows = 3;
   in.dim = 2;
   in.data = {3, 4, 0, 0, -2, 0};
-  in.ids = {7, 8, 9};
+  in.ids = IdTable::Of({"a", "b", "c"});
   runner->SetInput("in", in);
   ASSERT_TRUE(runner->Run().ok());
   const DenseMatrix* out = runner->Output<DenseMatrix>("out");
   ASSERT_NE(out, nullptr);
   EXPECT_EQ(out->data, (std::vector<float>{0.6f, 0.8f, 0, 0, -1, 0}));
-  EXPECT_EQ(out->ids, in.ids);
+  EXPECT_TRUE(out->ids.SameRows(in.ids));
 }
 
 }  // namespace

@@ -10,8 +10,8 @@
 // a duplicate judgment or a document retrieved twice for a query is an error too (trec_eval
 // refuses both). Readers keep queries in QID order (string order, as trec_eval prints them).
 // Thread-safe (no shared state).
-#ifndef TRAWL_STAGES_EVAL_TREC_FORMAT_H_
-#define TRAWL_STAGES_EVAL_TREC_FORMAT_H_
+#ifndef TRAWL_STAGES_FORMATS_TREC_H_
+#define TRAWL_STAGES_FORMATS_TREC_H_
 
 #include <map>
 #include <string>
@@ -29,7 +29,7 @@ struct Qrels {
 
 template <>
 struct SlotTraits<Qrels> {
-  static constexpr SlotType kType = SlotType::kQrels;
+  static constexpr char kName[] = "qrels";
 };
 
 struct RunDoc {
@@ -66,4 +66,4 @@ std::string FormatMsMarcoRun(const TrecRun& run);
 
 }  // namespace trawl
 
-#endif  // TRAWL_STAGES_EVAL_TREC_FORMAT_H_
+#endif  // TRAWL_STAGES_FORMATS_TREC_H_

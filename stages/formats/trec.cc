@@ -1,4 +1,4 @@
-#include "stages/eval/trec_format.h"
+#include "stages/formats/trec.h"
 
 #include <algorithm>
 #include <fstream>
