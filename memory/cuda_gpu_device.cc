@@ -12,14 +12,17 @@ namespace {
 
 absl::Mutex pin_cache_mutex(absl::kConstInit);
 // bytes -> the pin test's answer, for the life of the process.
-absl::flat_hash_map<int64_t, absl::Status>& PinCache() ABSL_EXCLUSIVE_LOCKS_REQUIRED(pin_cache_mutex) {
+absl::flat_hash_map<int64_t, absl::Status>& PinCache()
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(pin_cache_mutex) {
   static auto* cache = new absl::flat_hash_map<int64_t, absl::Status>();
   return *cache;
 }
 
 }  // namespace
 
-absl::StatusOr<GpuMemoryInfo> CudaGpuDevice::MemoryInfo(int device) { return QueryGpuMemory(device); }
+absl::StatusOr<GpuMemoryInfo> CudaGpuDevice::MemoryInfo(int device) {
+  return QueryGpuMemory(device);
+}
 
 absl::Status CudaGpuDevice::PinTest(int64_t bytes) {
   if (bytes <= 0) return absl::OkStatus();
@@ -33,9 +36,9 @@ absl::Status CudaGpuDevice::PinTest(int64_t bytes) {
     cudaFreeHost(buffer);
   } else {
     cudaGetLastError();  // an allocation failure is not sticky; clear it
-    status = absl::ResourceExhaustedError(absl::StrCat("pin test: cudaHostAlloc of ", bytes,
-                                                       " bytes failed (error ", static_cast<int>(err),
-                                                       " ", cudaGetErrorString(err), ")"));
+    status = absl::ResourceExhaustedError(
+        absl::StrCat("pin test: cudaHostAlloc of ", bytes, " bytes failed (error ",
+                     static_cast<int>(err), " ", cudaGetErrorString(err), ")"));
   }
   PinCache().emplace(bytes, status);
   return status;
@@ -52,8 +55,9 @@ absl::Status CudaGpuDevice::Cleanup(int device) {
     err = cudaGetLastError();
   }
   if (err != cudaSuccess) {
-    return absl::InternalError(absl::StrCat("cleanup of device ", device, ": ", cudaGetErrorString(err),
-                                            " (CUDA error ", static_cast<int>(err), ")"));
+    return absl::InternalError(absl::StrCat("cleanup of device ", device, ": ",
+                                            cudaGetErrorString(err), " (CUDA error ",
+                                            static_cast<int>(err), ")"));
   }
   return absl::OkStatus();
 }

@@ -23,7 +23,8 @@ GpuEnvironment ProbeGpus() {
   int count = 0;
   cudaError_t err = cudaGetDeviceCount(&count);
   if (err != cudaSuccess) {
-    env.unavailable_reason = absl::StrCat("no usable GPU: cudaGetDeviceCount failed: ", CudaError(err));
+    env.unavailable_reason =
+        absl::StrCat("no usable GPU: cudaGetDeviceCount failed: ", CudaError(err));
     cudaGetLastError();  // clear it: a non-sticky error must not leak into later calls
     return env;
   }
@@ -40,8 +41,10 @@ GpuEnvironment ProbeGpus() {
       std::string why = CudaError(err);
       if (err == cudaErrorNoKernelImageForDevice) {
         absl::StrAppend(&why, ": Trawl was not built for this card's architecture (sm_",
-                        props.major, props.minor, "); rerun tools/setup.sh and bazel with "
-                        "TRAWL_CUDA_ARCHS including ", props.major, props.minor);
+                        props.major, props.minor,
+                        "); rerun tools/setup.sh and bazel with "
+                        "TRAWL_CUDA_ARCHS including ",
+                        props.major, props.minor);
       }
       rejected.push_back(absl::StrCat("device ", device, ": ", why));
       cudaGetLastError();
@@ -65,7 +68,8 @@ absl::StatusOr<GpuMemoryInfo> QueryGpuMemory(int device) {
   size_t free_bytes = 0, total_bytes = 0;
   if (err == cudaSuccess) err = cudaMemGetInfo(&free_bytes, &total_bytes);
   if (err != cudaSuccess) {
-    return absl::UnavailableError(absl::StrCat("cudaMemGetInfo on device ", device, ": ", CudaError(err)));
+    return absl::UnavailableError(
+        absl::StrCat("cudaMemGetInfo on device ", device, ": ", CudaError(err)));
   }
   return GpuMemoryInfo{static_cast<int64_t>(free_bytes), static_cast<int64_t>(total_bytes)};
 }

@@ -68,8 +68,10 @@ absl::StatusOr<HostMemoryInfo> ReadHostMemory(const HostMemorySources& sources) 
         absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
     int64_t kib = 0;
     if (fields.size() != 3 || fields[2] != "kB" || !absl::SimpleAtoi(fields[1], &kib)) {
-      return absl::DataLossError(absl::StrCat(sources.meminfo, ":", line_number, ": expected "
-                                              "\"MemAvailable: N kB\", found \"", line, "\""));
+      return absl::DataLossError(absl::StrCat(sources.meminfo, ":", line_number,
+                                              ": expected "
+                                              "\"MemAvailable: N kB\", found \"",
+                                              line, "\""));
     }
     info.meminfo_available_bytes = kib * 1024;
     found = true;

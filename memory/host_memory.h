@@ -15,7 +15,7 @@ struct HostMemoryInfo {
   int64_t meminfo_available_bytes = 0;  // MemAvailable
   int64_t cgroup_limit_bytes = -1;      // -1: no limit found
   int64_t cgroup_usage_bytes = 0;
-  int64_t memlock_limit_bytes = -1;     // RLIMIT_MEMLOCK; -1: unlimited
+  int64_t memlock_limit_bytes = -1;  // RLIMIT_MEMLOCK; -1: unlimited
   // min(MemAvailable, cgroup limit - usage)
   int64_t available_bytes() const;
   // "7.5 GiB available (MemAvailable 9.1 GiB, cgroup limit 8.0 GiB, usage 0.5 GiB)"

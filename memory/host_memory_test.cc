@@ -11,14 +11,17 @@ namespace {
 class HostMemoryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "/" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    dir_ = ::testing::TempDir() + "/" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
     std::filesystem::create_directories(dir_ + "/v2");
     std::filesystem::create_directories(dir_ + "/v1");
     sources_.meminfo = dir_ + "/meminfo";
     sources_.cgroup_v2_dir = dir_ + "/v2";
     sources_.cgroup_v1_dir = dir_ + "/v1";
   }
-  void Write(const std::string& name, const std::string& text) { std::ofstream(dir_ + "/" + name) << text; }
+  void Write(const std::string& name, const std::string& text) {
+    std::ofstream(dir_ + "/" + name) << text;
+  }
 
   std::string dir_;
   HostMemorySources sources_;
@@ -57,8 +60,8 @@ TEST_F(HostMemoryTest, MalformedMemAvailableNamesFileAndLine) {
   Write("meminfo", "MemTotal: 1 kB\nMemAvailable: lots\n");
   absl::Status s = ReadHostMemory(sources_).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
-  EXPECT_EQ(s.message(), sources_.meminfo +
-                             ":2: expected \"MemAvailable: N kB\", found \"MemAvailable: lots\"");
+  EXPECT_EQ(s.message(),
+            sources_.meminfo + ":2: expected \"MemAvailable: N kB\", found \"MemAvailable: lots\"");
 }
 
 TEST_F(HostMemoryTest, MissingMeminfoIsNotFound) {

@@ -1,6 +1,6 @@
-#include "memory/kernel_probe.h"
-
 #include <cuda_runtime.h>
+
+#include "memory/kernel_probe.h"
 
 namespace trawl {
 namespace {

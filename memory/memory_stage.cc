@@ -22,15 +22,16 @@ MemoryStage::MemoryStage(MemoryPolicy policy, GpuDevice* device, ResourcesFactor
       host_sources_(std::move(host_sources)) {}
 
 int64_t MemoryStage::MinHostBytes() const {
-  return policy_.min_host_memory_mb() > 0 ? policy_.min_host_memory_mb() << 20 : kDefaultMinHostBytes;
+  return policy_.min_host_memory_mb() > 0 ? policy_.min_host_memory_mb() << 20
+                                          : kDefaultMinHostBytes;
 }
 
 absl::Status MemoryStage::CheckHostMinimum(const HostMemoryInfo& host,
                                            absl::string_view consequence) const {
   if (host.available_bytes() >= MinHostBytes()) return absl::OkStatus();
-  return absl::ResourceExhaustedError(absl::StrCat(
-      "host memory: ", host.Describe(), ", below the minimum of ", FormatBytes(MinHostBytes()),
-      " (memory.min_host_memory_mb)", consequence));
+  return absl::ResourceExhaustedError(
+      absl::StrCat("host memory: ", host.Describe(), ", below the minimum of ",
+                   FormatBytes(MinHostBytes()), " (memory.min_host_memory_mb)", consequence));
 }
 
 absl::Status MemoryStage::Preflight() {
@@ -45,9 +46,9 @@ absl::Status MemoryStage::ValidateHost(const MemoryEstimate& estimate, MemoryDec
   decision.set_memlock_limit_bytes(host.memlock_limit_bytes);
   RETURN_IF_ERROR(CheckHostMinimum(host, ""));
   if (host.available_bytes() < estimate.host_bytes) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("host memory: ", host.Describe(), ", but the stage's data needs ",
-                     FormatBytes(estimate.host_bytes)));
+    return absl::ResourceExhaustedError(absl::StrCat("host memory: ", host.Describe(),
+                                                     ", but the stage's data needs ",
+                                                     FormatBytes(estimate.host_bytes)));
   }
   return absl::OkStatus();
 }
@@ -97,7 +98,8 @@ void MemoryStage::PlanLadder(const MemoryEstimate& estimate, int device, int64_t
     planned.device_bytes = device_bytes;
     planned.faiss_resources = estimate.faiss_resources;
     decision.add_planned_rungs(absl::StrCat(name, " (data ", FormatBytes(device_bytes), ", temp ",
-                                            FormatBytes(temp), ", pinned ", FormatBytes(pinned), ")"));
+                                            FormatBytes(temp), ", pinned ", FormatBytes(pinned),
+                                            ")"));
     ladder_.push_back(std::move(planned));
   };
   const std::string cpu_forbidden =
@@ -128,7 +130,7 @@ void MemoryStage::PlanLadder(const MemoryEstimate& estimate, int device, int64_t
   for (int d = 0; d < device_->device_count(); ++d) all.push_back(d);
   const int64_t per_device = all.empty() ? data : (data + all.size() - 1) / all.size();
   consider(Rung::kSharded, per_device, kMinimalTempBytes, 0, false, all,
-           all.size() < 2      ? absl::StrCat(all.size(), " GPU visible")
+           all.size() < 2        ? absl::StrCat(all.size(), " GPU visible")
            : !estimate.shardable ? "this stage's data is not shardable"
                                  : "");
   consider(Rung::kCpu, 0, 0, 0, false, {}, cpu_forbidden);
@@ -167,10 +169,9 @@ absl::Status MemoryStage::Prepare(const MemoryEstimate& estimate, MemoryDecision
   }
   if (ladder_.empty()) {
     return absl::ResourceExhaustedError(absl::StrCat(
-        "no placement fits: the stage needs ", FormatBytes(estimate.device_bytes),
-        " on the GPU (", FormatBytes(after.free_bytes), " free of ",
-        FormatBytes(after.total_bytes), " on device ", device,
-        "); skipped: ", absl::StrJoin(decision.skipped_rungs(), "; "),
+        "no placement fits: the stage needs ", FormatBytes(estimate.device_bytes), " on the GPU (",
+        FormatBytes(after.free_bytes), " free of ", FormatBytes(after.total_bytes), " on device ",
+        device, "); skipped: ", absl::StrJoin(decision.skipped_rungs(), "; "),
         ". Allow allow_cpu_fallback or allow_lossy_storage, or use a smaller index"));
   }
   return absl::OkStatus();
@@ -239,8 +240,8 @@ absl::Status MemoryStage::RunPlaced(const PlacedWork& work, MemoryDecision& deci
     last = status;
   }
   return absl::ResourceExhaustedError(absl::StrCat("every planned rung failed (",
-                                                   decision.attempt_size(), " attempts); last: ",
-                                                   last.message()));
+                                                   decision.attempt_size(),
+                                                   " attempts); last: ", last.message()));
 }
 
 }  // namespace trawl

@@ -41,8 +41,9 @@ class MemoryStageGpuTest : public ::testing::Test {
     absl::StatusOr<Pipeline> pipeline =
         !config_text.empty()
             ? ParsePipelineText(config_text, "inline")
-            : LoadPipelineFile(srcdir != nullptr ? std::string(srcdir) + "/trawl/configs/quickstart.pbtxt"
-                                                 : "configs/quickstart.pbtxt");
+            : LoadPipelineFile(srcdir != nullptr
+                                   ? std::string(srcdir) + "/trawl/configs/quickstart.pbtxt"
+                                   : "configs/quickstart.pbtxt");
     EXPECT_TRUE(pipeline.ok()) << pipeline.status();
     CudaGpuDevice device(static_cast<int>(gpu_.devices.size()));
     MemoryPolicy policy = pipeline->config.memory();
@@ -207,8 +208,9 @@ TEST_F(MemoryStageGpuTest, SingleCardFailuresLandOnTheShardedRungAcrossAllGpus) 
   ASSERT_EQ(decision.attempt_size(), 4);
   EXPECT_EQ(decision.final_rung(), "sharded");
   EXPECT_EQ(constrained.report.stage(1).device(), "gpu:0");
-  RankedListsDiff diff = *CompareRankedLists(*constrained.slots.at("flat_results").As<RankedLists>(),
-                                             *clean.slots.at("flat_results").As<RankedLists>(), 1e-6);
+  RankedListsDiff diff =
+      *CompareRankedLists(*constrained.slots.at("flat_results").As<RankedLists>(),
+                          *clean.slots.at("flat_results").As<RankedLists>(), 1e-6);
   std::printf("sharded results vs clean run: %s\n", diff.Summary().c_str());
   EXPECT_TRUE(diff.EqualUpToTies()) << diff.Summary();
 }

@@ -53,7 +53,8 @@ class MemoryStageTest : public ::testing::Test {
   static void SetUpTestSuite() {
     pipeline_ = new Pipeline(*ParsePipelineText(kPipeline, "ladder.pbtxt"));
     // The unconstrained run: no memory stage, CPU.
-    PipelineRun run = RunPipeline(*pipeline_, RunEnvironment{}, {.keep_slots = {"results", "queries"}});
+    PipelineRun run =
+        RunPipeline(*pipeline_, RunEnvironment{}, {.keep_slots = {"results", "queries"}});
     ASSERT_TRUE(run.status.ok()) << run.status;
     baseline_ = new RankedLists(*run.slots.at("results").As<RankedLists>());
   }
@@ -66,7 +67,8 @@ class MemoryStageTest : public ::testing::Test {
     env.memory = memory_.get();
     LadderRun out;
     out.run = RunPipeline(*pipeline_, env, {.keep_slots = {"results"}});
-    if (out.run.slots.contains("results")) out.results = out.run.slots.at("results").As<RankedLists>();
+    if (out.run.slots.contains("results"))
+      out.results = out.run.slots.at("results").As<RankedLists>();
     if (out.run.report.stage_size() > 1) out.build_decision = &out.run.report.stage(1).memory();
     return out;
   }
@@ -87,17 +89,16 @@ class MemoryStageTest : public ::testing::Test {
 Pipeline* MemoryStageTest::pipeline_ = nullptr;
 RankedLists* MemoryStageTest::baseline_ = nullptr;
 
-
 // The error each rung's attempt raises when it is forced to fail: FAISS's own texts.
 std::string ForcedFailure(Rung rung) {
   return rung == Rung::kFull ? FaissPinnedAllocFailure(256 * kMiB)
-                                : FaissDeviceAllocFailure(5120000);
+                             : FaissDeviceAllocFailure(5120000);
 }
 
 class MemoryStageRungTest : public MemoryStageTest, public ::testing::WithParamInterface<Rung> {};
 
 TEST_P(MemoryStageRungTest, LandsOnTheRungWithIdenticalResults) {
-  const std::vector<Rung> order = {Rung::kFull, Rung::kReduced, Rung::kMinimal,
+  const std::vector<Rung> order = {Rung::kFull,  Rung::kReduced, Rung::kMinimal,
                                    Rung::kLossy, Rung::kSharded, Rung::kCpu};
   const Rung target = GetParam();
   SimulatedGpuSpec spec;
@@ -133,15 +134,23 @@ TEST_P(MemoryStageRungTest, LandsOnTheRungWithIdenticalResults) {
 INSTANTIATE_TEST_SUITE_P(EveryRung, MemoryStageRungTest,
                          ::testing::Values(Rung::kFull, Rung::kReduced, Rung::kMinimal,
                                            Rung::kLossy, Rung::kSharded, Rung::kCpu),
-                         [](const ::testing::TestParamInfo<Rung>& info) { return RungName(info.param); });
+                         [](const ::testing::TestParamInfo<Rung>& info) {
+                           return RungName(info.param);
+                         });
 
 TEST_F(MemoryStageTest, IvfLandsOnFloat16ScalarQuantizerStorage) {
   std::string text = kPipeline;
-  text.replace(text.find("type: \"faiss_index_build\" name: \"index\" input: \"corpus:corpus\" output: \"index:index\""),
-               std::string("type: \"faiss_index_build\" name: \"index\" input: \"corpus:corpus\" output: \"index:index\"").size(),
-               "type: \"faiss_index_build\" name: \"index\" input: \"corpus:corpus\" output: \"index:index\" "
-               "options { [type.googleapis.com/trawl.dense.FaissIndexBuildOptions] { index_type: IVF_FLAT nlist: 16 } }");
-  text.replace(text.find("{ k: 10 }"), 9, "{ k: 10 nprobe: 16 }");  // every list: exact but for storage
+  text.replace(text.find("type: \"faiss_index_build\" name: \"index\" input: \"corpus:corpus\" "
+                         "output: \"index:index\""),
+               std::string("type: \"faiss_index_build\" name: \"index\" input: \"corpus:corpus\" "
+                           "output: \"index:index\"")
+                   .size(),
+               "type: \"faiss_index_build\" name: \"index\" input: \"corpus:corpus\" output: "
+               "\"index:index\" "
+               "options { [type.googleapis.com/trawl.dense.FaissIndexBuildOptions] { index_type: "
+               "IVF_FLAT nlist: 16 } }");
+  text.replace(text.find("{ k: 10 }"), 9,
+               "{ k: 10 nprobe: 16 }");  // every list: exact but for storage
   Pipeline ivf = *ParsePipelineText(text, "ivf.pbtxt");
   SimulatedGpuSpec spec;
   for (Rung rung : {Rung::kFull, Rung::kReduced, Rung::kMinimal}) {
@@ -177,7 +186,8 @@ TEST_F(MemoryStageTest, ReportsPolicyTierAndFreeMemory) {
   EXPECT_THAT(decision.skipped_rungs(),
               ::testing::Contains(HasSubstr("lossy: the policy does not allow lossy storage")));
   EXPECT_THAT(decision.skipped_rungs(), ::testing::Contains("sharded: 1 GPU visible"));
-  EXPECT_THAT(decision.skipped_rungs(), ::testing::Contains(HasSubstr("cpu: the policy does not allow the CPU")));
+  EXPECT_THAT(decision.skipped_rungs(),
+              ::testing::Contains(HasSubstr("cpu: the policy does not allow the CPU")));
   EXPECT_GE(device_->cleanups(), 2);  // before the build and before the search
   EXPECT_EQ(run.run.report.stage(1).gpu_free_before_bytes(), 24576 * kMiB);
   EXPECT_EQ(run.run.report.stage(1).gpu_free_after_bytes(), 24576 * kMiB);
@@ -193,7 +203,8 @@ TEST_F(MemoryStageTest, FailedPinTestChoosesASmallerPinnedBuffer) {
   EXPECT_EQ(run.build_decision->pinned_effective_bytes(), 64 * kMiB);
   EXPECT_EQ(run.build_decision->final_rung(), "full");
   EXPECT_THAT(run.build_decision->skipped_rungs(),
-              ::testing::Contains(HasSubstr("pinned 256 MiB: pin test: cudaHostAlloc of 268435456 bytes failed")));
+              ::testing::Contains(
+                  HasSubstr("pinned 256 MiB: pin test: cudaHostAlloc of 268435456 bytes failed")));
 }
 
 TEST_F(MemoryStageTest, RungsThatCannotFitAreSkippedWithTheNumbers) {
@@ -209,8 +220,9 @@ TEST_F(MemoryStageTest, RungsThatCannotFitAreSkippedWithTheNumbers) {
   ASSERT_TRUE(run.run.status.ok()) << run.run.status;
   EXPECT_EQ(run.build_decision->final_rung(), "reduced");
   EXPECT_EQ(run.build_decision->attempt_size(), 1);  // full was never tried
-  EXPECT_THAT(run.build_decision->skipped_rungs(),
-              ::testing::Contains("full: needs 37 MiB per device (data 5 MiB + temp 32 MiB), 24 MiB free"));
+  EXPECT_THAT(
+      run.build_decision->skipped_rungs(),
+      ::testing::Contains("full: needs 37 MiB per device (data 5 MiB + temp 32 MiB), 24 MiB free"));
 }
 
 TEST_F(MemoryStageTest, NothingFitsAndNoCpuFailsBeforeTheBuildWithTheNumbers) {
@@ -218,9 +230,10 @@ TEST_F(MemoryStageTest, NothingFitsAndNoCpuFailsBeforeTheBuildWithTheNumbers) {
   spec.free_bytes = 4 * kMiB;
   LadderRun run = Run(spec, MemoryPolicy());
   EXPECT_EQ(run.run.status.code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_THAT(std::string(run.run.status.message()),
-              HasSubstr("stage 'index' (faiss_index_build): no placement fits: the stage needs 5 MiB "
-                        "on the GPU (4 MiB free of 80.0 GiB on device 0)"));
+  EXPECT_THAT(
+      std::string(run.run.status.message()),
+      HasSubstr("stage 'index' (faiss_index_build): no placement fits: the stage needs 5 MiB "
+                "on the GPU (4 MiB free of 80.0 GiB on device 0)"));
   EXPECT_EQ(run.build_decision->attempt_size(), 0);  // nothing was tried
 }
 
@@ -231,7 +244,8 @@ TEST_F(MemoryStageTest, EveryRungFailingIsReportedWithEachError) {
   }
   LadderRun run = Run(spec, MemoryPolicy());
   EXPECT_EQ(run.run.status.code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_THAT(std::string(run.run.status.message()), HasSubstr("every planned rung failed (3 attempts)"));
+  EXPECT_THAT(std::string(run.run.status.message()),
+              HasSubstr("every planned rung failed (3 attempts)"));
   EXPECT_EQ(run.build_decision->attempt_size(), 3);
 }
 

@@ -19,8 +19,8 @@ absl::StatusOr<std::unique_ptr<ManagedEnvironment>> MakeRunEnvironment(const Mem
   if (simulate_gpu_mb > 0) {
     SimulatedGpuSpec spec;
     spec.total_bytes = spec.free_bytes = simulate_gpu_mb << 20;
-    env.gpu.devices.push_back(
-        GpuDeviceInfo{0, absl::StrCat("simulated ", simulate_gpu_mb, " MiB GPU"), spec.total_bytes, 0});
+    env.gpu.devices.push_back(GpuDeviceInfo{
+        0, absl::StrCat("simulated ", simulate_gpu_mb, " MiB GPU"), spec.total_bytes, 0});
     managed->device = std::make_unique<SimulatedGpuDevice>(spec);
   } else {
     env.gpu = ProbeGpus();
@@ -33,7 +33,8 @@ absl::StatusOr<std::unique_ptr<ManagedEnvironment>> MakeRunEnvironment(const Mem
     }
     managed->device = std::make_unique<CudaGpuDevice>(static_cast<int>(env.gpu.devices.size()));
   }
-  managed->memory = std::make_unique<MemoryStage>(policy, managed->device.get(), FaissResourcesFactory());
+  managed->memory =
+      std::make_unique<MemoryStage>(policy, managed->device.get(), FaissResourcesFactory());
   env.memory = managed->memory.get();
   return managed;
 }

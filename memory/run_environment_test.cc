@@ -33,7 +33,8 @@ TEST(RunEnvironmentTest, AutoWithoutGpuFallsBackAndGpuPolicyFailsWithTheReason) 
   gpu.set_device(MemoryPolicy::GPU);
   absl::Status s = MakeRunEnvironment(gpu).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(std::string(s.message()), ::testing::StartsWith("the memory policy requires a GPU, but no usable GPU"));
+  EXPECT_THAT(std::string(s.message()),
+              ::testing::StartsWith("the memory policy requires a GPU, but no usable GPU"));
 }
 
 }  // namespace

@@ -11,8 +11,10 @@ std::string FaissPinnedAllocFailure(int64_t bytes) {
 }
 
 std::string FaissDeviceAllocFailure(int64_t bytes) {
-  return absl::StrCat("StandardGpuResources: alloc fail type TemporaryMemoryBuffer dev 0 space "
-                      "Device stream 0 size ", bytes, " bytes (cudaMalloc error out of memory [2])");
+  return absl::StrCat(
+      "StandardGpuResources: alloc fail type TemporaryMemoryBuffer dev 0 space "
+      "Device stream 0 size ",
+      bytes, " bytes (cudaMalloc error out of memory [2])");
 }
 
 absl::StatusOr<GpuMemoryInfo> SimulatedGpuDevice::MemoryInfo(int device) {
@@ -25,8 +27,8 @@ absl::StatusOr<GpuMemoryInfo> SimulatedGpuDevice::MemoryInfo(int device) {
 absl::Status SimulatedGpuDevice::PinTest(int64_t bytes) {
   ++pin_tests_;
   if (bytes > spec_.pin_limit_bytes) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "pin test: cudaHostAlloc of ", bytes, " bytes failed (error 2 out of memory)"));
+    return absl::ResourceExhaustedError(absl::StrCat("pin test: cudaHostAlloc of ", bytes,
+                                                     " bytes failed (error 2 out of memory)"));
   }
   return absl::OkStatus();
 }

@@ -17,7 +17,7 @@ struct SimulatedGpuSpec {
   int device_count = 1;
   int64_t total_bytes = int64_t{80} << 30;
   int64_t free_bytes = int64_t{79} << 30;
-  int64_t pin_limit_bytes = int64_t{1} << 40;  // pinned allocations above this fail
+  int64_t pin_limit_bytes = int64_t{1} << 40;     // pinned allocations above this fail
   std::map<Rung, std::string> scripted_failures;  // rung -> the error its attempt raises
 };
 

@@ -31,8 +31,8 @@ int64_t FaissTempMemoryCapBytes(int64_t total_bytes) {
   return 1536 * kMiB;
 }
 
-TempMemoryChoice ChooseTempMemory(const MemoryPolicy& policy, int64_t free_bytes, int64_t total_bytes,
-                                  int64_t workload_temp_bytes) {
+TempMemoryChoice ChooseTempMemory(const MemoryPolicy& policy, int64_t free_bytes,
+                                  int64_t total_bytes, int64_t workload_temp_bytes) {
   std::vector<TempTier> tiers;
   for (const auto& tier : policy.temp_tier()) tiers.push_back({tier.min_free_mb(), tier.temp_mb()});
   std::sort(tiers.begin(), tiers.end(),
@@ -45,7 +45,8 @@ TempMemoryChoice ChooseTempMemory(const MemoryPolicy& policy, int64_t free_bytes
       choice.requested_bytes = policy.temp_memory_mb() * kMiB;
       break;
     case MemoryPolicy::AUTO_SIZE:
-      choice.requested_bytes = std::min(table_bytes, std::max(kMinimumTempBytes, workload_temp_bytes));
+      choice.requested_bytes =
+          std::min(table_bytes, std::max(kMinimumTempBytes, workload_temp_bytes));
       break;
     default:
       choice.requested_bytes = table_bytes;

@@ -40,8 +40,8 @@ struct TempMemoryChoice {
 // Applies the policy's mode: TABLE (the tier for free VRAM), FIXED (temp_memory_mb), AUTO_SIZE
 // (what the workload needs, at least 16 MiB, at most the table's tier); then FAISS's clamp.
 // The policy's own tier table (temp_tier) replaces the default when set.
-TempMemoryChoice ChooseTempMemory(const MemoryPolicy& policy, int64_t free_bytes, int64_t total_bytes,
-                                  int64_t workload_temp_bytes);
+TempMemoryChoice ChooseTempMemory(const MemoryPolicy& policy, int64_t free_bytes,
+                                  int64_t total_bytes, int64_t workload_temp_bytes);
 
 }  // namespace trawl
 

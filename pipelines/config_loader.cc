@@ -199,9 +199,9 @@ class Validator {
     if (!inputs) return;
     for (const SlotSpec& spec : specs) {
       if (!spec.optional && !bound.contains(spec.name)) {
-        Error(node.line, absl::StrCat("stage '", node.name, "': input '", spec.name, "' (",
-                                      spec.type.name(), ") is unbound; add `input: \"", spec.name,
-                                      ":SLOT\"`"));
+        Error(node.line,
+              absl::StrCat("stage '", node.name, "': input '", spec.name, "' (", spec.type.name(),
+                           ") is unbound; add `input: \"", spec.name, ":SLOT\"`"));
       }
     }
   }

@@ -81,15 +81,18 @@ TEST(ConfigLoaderTest, UnknownOptionFieldNamesLineAndValidFields) {
 }
 
 TEST(ConfigLoaderTest, OptionsOfAnotherStageAreRejected) {
-  absl::Status s = Error(Replace(kValid, "trawl.test.TestSourceOptions] { rows: 2 dim: 3 value: 1 }",
-                                 "trawl.test.TestScaleOptions] { factor: 2 }"));
-  EXPECT_THAT(std::string(s.message()), StartsWith("p.pbtxt:6: stage 'src' of type test_source takes options "
-                                      "[type.googleapis.com/trawl.test.TestSourceOptions]"));
+  absl::Status s =
+      Error(Replace(kValid, "trawl.test.TestSourceOptions] { rows: 2 dim: 3 value: 1 }",
+                    "trawl.test.TestScaleOptions] { factor: 2 }"));
+  EXPECT_THAT(std::string(s.message()),
+              StartsWith("p.pbtxt:6: stage 'src' of type test_source takes options "
+                         "[type.googleapis.com/trawl.test.TestSourceOptions]"));
 }
 
 TEST(ConfigLoaderTest, UnboundInputIsReported) {
   absl::Status s = Error(Replace(kValid, "  input: \"in:x\"\n", ""));
-  EXPECT_THAT(std::string(s.message()), HasSubstr("p.pbtxt:8: stage 'scale': input 'in' (dense_matrix) is unbound"));
+  EXPECT_THAT(std::string(s.message()),
+              HasSubstr("p.pbtxt:8: stage 'scale': input 'in' (dense_matrix) is unbound"));
 }
 
 TEST(ConfigLoaderTest, InputFromNoEarlierStageIsReported) {
@@ -100,14 +103,16 @@ TEST(ConfigLoaderTest, InputFromNoEarlierStageIsReported) {
 
 TEST(ConfigLoaderTest, UnknownInputSlotListsTheStagesSlots) {
   absl::Status s = Error(Replace(kValid, "input: \"in:x\"", "input: \"inn:x\""));
-  EXPECT_THAT(std::string(s.message()), HasSubstr("p.pbtxt:11: stage 'scale': input 'inn:x' does not name an "
-                                     "input of test_scale; expected \"slot:name\" with slot one "
-                                     "of: in (dense_matrix)"));
+  EXPECT_THAT(std::string(s.message()),
+              HasSubstr("p.pbtxt:11: stage 'scale': input 'inn:x' does not name an "
+                        "input of test_scale; expected \"slot:name\" with slot one "
+                        "of: in (dense_matrix)"));
 }
 
 TEST(ConfigLoaderTest, TypeMismatchNamesBothSides) {
-  absl::Status s = Error(Replace(kValid, "input: \"in:y\"", "input: \"in:m\"") +
-                         "stage { type: \"test_scale\" name: \"bad\" input: \"in:m\" output: \"out:w\" }\n");
+  absl::Status s =
+      Error(Replace(kValid, "input: \"in:y\"", "input: \"in:m\"") +
+            "stage { type: \"test_scale\" name: \"bad\" input: \"in:m\" output: \"out:w\" }\n");
   EXPECT_THAT(std::string(s.message()),
               HasSubstr("p.pbtxt:15: stage 'bad': input 'in' expects dense_matrix but slot 'm' is "
                         "metrics (output 'metrics' of stage 'test_sum', line 14)"));
@@ -121,8 +126,9 @@ TEST(ConfigLoaderTest, DuplicateStageNameIsReported) {
 
 TEST(ConfigLoaderTest, DuplicateSlotNameIsReported) {
   absl::Status s = Error(Replace(kValid, "output: \"out:y\"", "output: \"out:x\""));
-  EXPECT_THAT(std::string(s.message()),
-              HasSubstr("p.pbtxt:12: duplicate slot name 'x': already output by stage 'src' at line 5"));
+  EXPECT_THAT(
+      std::string(s.message()),
+      HasSubstr("p.pbtxt:12: duplicate slot name 'x': already output by stage 'src' at line 5"));
 }
 
 TEST(ConfigLoaderTest, ReportsEveryProblemOnItsOwnLine) {
@@ -139,7 +145,8 @@ TEST(ConfigLoaderTest, SyntaxErrorNamesLineAndColumn) {
 }
 
 TEST(ConfigLoaderTest, EmptyPipelineIsRejected) {
-  EXPECT_THAT(std::string(Error("name: \"empty\"").message()), HasSubstr("the pipeline has no stages"));
+  EXPECT_THAT(std::string(Error("name: \"empty\"").message()),
+              HasSubstr("the pipeline has no stages"));
 }
 
 TEST(ConfigLoaderTest, MissingFileIsNotFound) {

@@ -11,8 +11,8 @@ namespace trawl {
 
 struct GpuDeviceInfo {
   int index = 0;
-  std::string name;          // "NVIDIA H100 80GB HBM3"
-  int64_t total_bytes = 0;   // cudaMemGetInfo's total
+  std::string name;            // "NVIDIA H100 80GB HBM3"
+  int64_t total_bytes = 0;     // cudaMemGetInfo's total
   int compute_capability = 0;  // 90 for sm_90
 };
 

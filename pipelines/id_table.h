@@ -39,7 +39,7 @@ class IdTable {
    private:
     friend class IdTable;
     struct Strings {
-      std::string chars;            // every id, back to back
+      std::string chars;           // every id, back to back
       std::vector<uint64_t> ends;  // ends[i]: one past id i's last char
     };
     std::shared_ptr<Strings> strings_ = std::make_shared<Strings>();

@@ -16,13 +16,13 @@
 namespace trawl {
 
 struct StageNode {
-  std::string name;  // unique in the pipeline
-  const StageRegistration* registration = nullptr;  // owned by the registry
+  std::string name;                                    // unique in the pipeline
+  const StageRegistration* registration = nullptr;     // owned by the registry
   std::unique_ptr<google::protobuf::Message> options;  // of registration->options_prototype's type
   StageContract contract;  // the registration's contract for these options
   SlotBindings inputs;     // stage slot -> pipeline slots, in binding order
   SlotBindings outputs;    // stage slot -> its one pipeline slot
-  int line = 0;  // 1-based line of the stage in the config source; 0 when unknown
+  int line = 0;            // 1-based line of the stage in the config source; 0 when unknown
 };
 
 struct Pipeline {

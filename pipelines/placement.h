@@ -79,8 +79,8 @@ struct MemoryEstimate {
   int64_t lossy_device_bytes = 0;
   // Whether the data can be split across GPUs (device_bytes / GPUs each, rounded up).
   bool shardable = false;
-  int64_t temp_bytes = 0;    // scratch it would use, for sizing temp memory in AUTO_SIZE mode
-  int resident_device = -1;  // >= 0 when the stage works on data already on that GPU
+  int64_t temp_bytes = 0;        // scratch it would use, for sizing temp memory in AUTO_SIZE mode
+  int resident_device = -1;      // >= 0 when the stage works on data already on that GPU
   bool faiss_resources = false;  // the work needs FAISS StandardGpuResources on each rung
 };
 

@@ -26,20 +26,20 @@ StageRegistry& StageRegistry::Global() {
 
 absl::Status StageRegistry::Register(StageRegistration registration) {
   if (!IsLowerSnake(registration.type)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "stage type '", registration.type, "' is not lower_snake (e.g. \"faiss_search\")"));
+    return absl::InvalidArgumentError(absl::StrCat("stage type '", registration.type,
+                                                   "' is not lower_snake (e.g. \"faiss_search\")"));
   }
   if (registration.options_prototype == nullptr || !registration.create ||
       !registration.contract_for) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "stage type '", registration.type, "' has no options type, factory or contract"));
+    return absl::InvalidArgumentError(absl::StrCat("stage type '", registration.type,
+                                                   "' has no options type, factory or contract"));
   }
   auto it = stages_.find(registration.type);
   if (it != stages_.end()) {
-    return absl::AlreadyExistsError(absl::StrCat(
-        "stage type '", registration.type, "' is registered twice (options ",
-        it->second.options_prototype->GetDescriptor()->full_name(), " and ",
-        registration.options_prototype->GetDescriptor()->full_name(), ")"));
+    return absl::AlreadyExistsError(
+        absl::StrCat("stage type '", registration.type, "' is registered twice (options ",
+                     it->second.options_prototype->GetDescriptor()->full_name(), " and ",
+                     registration.options_prototype->GetDescriptor()->full_name(), ")"));
   }
   // Slot types are compared by C++ type; a name shared by two types would make messages lie.
   std::map<std::string, SlotType, std::less<>> new_types;
@@ -50,10 +50,11 @@ absl::Status StageRegistry::Register(StageRegistration registration) {
         return known != types.end() && known->second != spec.type;
       };
       if (other_type(slot_types_) || other_type(new_types)) {
-        return absl::AlreadyExistsError(absl::StrCat(
-            "stage type '", registration.type, "': slot '", spec.name, "' has a value type named '",
-            spec.type.name(), "', a name another C++ type already uses; give each SlotTraits a "
-            "unique kName"));
+        return absl::AlreadyExistsError(
+            absl::StrCat("stage type '", registration.type, "': slot '", spec.name,
+                         "' has a value type named '", spec.type.name(),
+                         "', a name another C++ type already uses; give each SlotTraits a "
+                         "unique kName"));
       }
       new_types.emplace(std::string(spec.type.name()), spec.type);
     }
@@ -76,8 +77,8 @@ absl::Status StageRegistry::Unregister(absl::string_view type) {
 absl::StatusOr<const StageRegistration*> StageRegistry::Get(absl::string_view type) const {
   auto it = stages_.find(type);
   if (it == stages_.end()) {
-    return absl::NotFoundError(absl::StrCat("unknown stage type '", type, "'; registered types: ",
-                                            absl::StrJoin(Types(), ", ")));
+    return absl::NotFoundError(absl::StrCat("unknown stage type '", type,
+                                            "'; registered types: ", absl::StrJoin(Types(), ", ")));
   }
   return &it->second;
 }

@@ -32,7 +32,7 @@
 namespace trawl {
 
 struct StageRegistration {
-  std::string type;  // lower_snake registered name
+  std::string type;        // lower_snake registered name
   StageContract contract;  // for the default options (what `trawl stages` shows)
   // The contract for given options (of options_prototype's type); the loader uses it.
   std::function<StageContract(const google::protobuf::Message& options)> contract_for;
@@ -104,7 +104,7 @@ bool RegisterStageOrDie() {
 }  // namespace internal
 }  // namespace trawl
 
-#define TRAWL_REGISTER_STAGE(StageClass)                                  \
+#define TRAWL_REGISTER_STAGE(StageClass)                                   \
   static const bool trawl_stage_registered_##StageClass [[maybe_unused]] = \
       ::trawl::internal::RegisterStageOrDie<StageClass>()
 

@@ -23,14 +23,16 @@ TEST(StageRegistryTest, GetReturnsContractAndOptionsType) {
   EXPECT_EQ((*scale)->contract.kind, StageKind::kTransform);
   ASSERT_EQ((*scale)->contract.inputs.size(), 1);
   EXPECT_EQ((*scale)->contract.inputs[0].name, "in");
-  EXPECT_EQ((*scale)->options_prototype->GetDescriptor()->full_name(), "trawl.test.TestScaleOptions");
+  EXPECT_EQ((*scale)->options_prototype->GetDescriptor()->full_name(),
+            "trawl.test.TestScaleOptions");
   EXPECT_NE((*scale)->create(), nullptr);
 }
 
 TEST(StageRegistryTest, UnknownTypeIsNotFoundAndListsRegisteredTypes) {
   absl::StatusOr<const StageRegistration*> missing = StageRegistry::Global().Get("faiss_serch");
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_THAT(std::string(missing.status().message()), HasSubstr("unknown stage type 'faiss_serch'"));
+  EXPECT_THAT(std::string(missing.status().message()),
+              HasSubstr("unknown stage type 'faiss_serch'"));
   EXPECT_THAT(std::string(missing.status().message()), HasSubstr("test_source"));
 }
 
@@ -38,7 +40,9 @@ StageRegistration FakeRegistration(std::string type) {
   StageRegistration fake;
   fake.type = std::move(type);
   fake.contract = {StageKind::kSink, {}, {}};
-  fake.contract_for = [](const google::protobuf::Message&) { return StageContract{StageKind::kSink}; };
+  fake.contract_for = [](const google::protobuf::Message&) {
+    return StageContract{StageKind::kSink};
+  };
   fake.options_prototype = &MemoryPolicy::default_instance();
   fake.create = []() -> std::unique_ptr<StageBase> { return nullptr; };
   return fake;

@@ -117,9 +117,9 @@ absl::Status RunStages(const Pipeline& pipeline,
     absl::Status status = RunStage(*stages[i], node.contract, ctx);
     stage_report->set_wall_seconds(absl::ToDoubleSeconds(absl::Now() - start));
     if (!status.ok()) {
-      return absl::Status(status.code(), absl::StrCat("stage '", node.name, "' (",
-                                                      node.registration->type,
-                                                      "): ", status.message()));
+      return absl::Status(status.code(),
+                          absl::StrCat("stage '", node.name, "' (", node.registration->type,
+                                       "): ", status.message()));
     }
     VLOG(1) << "stage '" << node.name << "' (" << node.registration->type << ") finished in "
             << stage_report->wall_seconds() << " s";
@@ -172,7 +172,8 @@ absl::Status WriteReportJson(const RunReport& report, const std::string& path) {
   std::string json;
   auto converted = google::protobuf::util::MessageToJsonString(report, &json, json_options);
   if (!converted.ok()) {
-    return absl::InternalError(absl::StrCat("cannot print the report as JSON: ", converted.ToString()));
+    return absl::InternalError(
+        absl::StrCat("cannot print the report as JSON: ", converted.ToString()));
   }
   const std::string resolved = ResolveUserPath(path);
   const std::string temp = resolved + ".tmp";
@@ -184,7 +185,8 @@ absl::Status WriteReportJson(const RunReport& report, const std::string& path) {
     }
   }
   if (std::rename(temp.c_str(), resolved.c_str()) != 0) {
-    return absl::PermissionDeniedError(absl::StrCat("cannot move report into place at '", resolved, "'"));
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot move report into place at '", resolved, "'"));
   }
   return absl::OkStatus();
 }

@@ -70,8 +70,7 @@ TEST(RunnerTest, BadOptionsFailBeforeAnyStageRuns) {
   text.replace(text.find("factor: 2"), 9, "factor: 0");
   PipelineRun run = RunPipeline(Load(text), CpuEnvironment());
   EXPECT_EQ(run.status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(run.status.message(),
-            "p.pbtxt:6: stage 'scale' (test_scale): factor must be non-zero");
+  EXPECT_EQ(run.status.message(), "p.pbtxt:6: stage 'scale' (test_scale): factor must be non-zero");
   EXPECT_EQ(run.report.stage_size(), 0);
   EXPECT_FALSE(run.report.ok());
 }

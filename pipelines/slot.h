@@ -82,7 +82,7 @@ class SlotValue {
   template <typename T>
   T* As() const {
     return (data_ != nullptr && type_ == SlotType::Of<T>()) ? static_cast<T*>(data_.get())
-                                                             : nullptr;
+                                                            : nullptr;
   }
 
  private:

@@ -70,9 +70,7 @@ class FahrenheitSourceStage : public Stage<test::TestSumOptions> {
   static StageContract Contract() {
     return {StageKind::kSource, {}, {SlotSpec::Of<Fahrenheit>("out")}};
   }
-  absl::Status Run(StageContext& ctx) override {
-    return ctx.SetOutput("out", Fahrenheit{{212}});
-  }
+  absl::Status Run(StageContext& ctx) override { return ctx.SetOutput("out", Fahrenheit{{212}}); }
 };
 TRAWL_REGISTER_STAGE(FahrenheitSourceStage);
 
@@ -156,7 +154,8 @@ TEST(SlotTypesTest, ATestValueTypeFlowsBetweenStagesInOrder) {
 
 TEST(SlotTypesTest, LoaderRejectsAnotherTypeOfTheSameShape) {
   absl::Status status =
-      Load(R"cfg(stage { type: "test_concat" input: "parts:a" input: "parts:f" output: "out:x" })cfg")
+      Load(
+          R"cfg(stage { type: "test_concat" input: "parts:a" input: "parts:f" output: "out:x" })cfg")
           .status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(status.message()),
@@ -171,8 +170,9 @@ TEST(SlotTypesTest, OnlyListInputsTakeSeveralValues) {
     options { [type.googleapis.com/trawl.test.TestConcatOptions] { with_offset: true } }
   })cfg")
                             .status();
-  EXPECT_THAT(std::string(status.message()),
-              HasSubstr("input slot 'offset' is bound twice; only list inputs take several values"));
+  EXPECT_THAT(
+      std::string(status.message()),
+      HasSubstr("input slot 'offset' is bound twice; only list inputs take several values"));
 }
 
 TEST(SlotTypesTest, TheContractFollowsTheOptions) {

@@ -61,8 +61,8 @@ absl::StatusOr<std::vector<SlotValue*>> StageContext::Lookup(absl::string_view s
   for (const std::string& name : binding->second) {
     auto value = slots_->find(name);
     if (value == slots_->end() || value->second.empty()) {
-      return absl::FailedPreconditionError(absl::StrCat("stage '", stage_name_, "': input '",
-                                                        slot, "' (pipeline slot '", name,
+      return absl::FailedPreconditionError(absl::StrCat("stage '", stage_name_, "': input '", slot,
+                                                        "' (pipeline slot '", name,
                                                         "') holds no value"));
     }
     values.push_back(&value->second);

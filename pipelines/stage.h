@@ -188,9 +188,9 @@ class StageContext {
   std::string stage_name_;
   SlotBindings inputs_;
   SlotBindings outputs_;
-  absl::flat_hash_map<std::string, SlotValue>* slots_;     // not owned
-  const RunEnvironment* env_;                              // not owned
-  StageReport* report_;                                    // not owned
+  absl::flat_hash_map<std::string, SlotValue>* slots_;  // not owned
+  const RunEnvironment* env_;                           // not owned
+  StageReport* report_;                                 // not owned
 };
 
 // The untyped base the registry and runner hold. Stages derive from Stage<Options> below.

@@ -13,10 +13,12 @@ absl::StatusOr<StageTestRunner> StageTestRunner::Create(absl::string_view node_t
     return absl::InvalidArgumentError(absl::StrCat("cannot parse stage node: ", node_text));
   }
   StageTestRunner runner;
-  absl::StatusOr<const StageRegistration*> registration = StageRegistry::Global().Get(config.type());
+  absl::StatusOr<const StageRegistration*> registration =
+      StageRegistry::Global().Get(config.type());
   if (!registration.ok()) return registration.status();
   runner.registration_ = *registration;
-  std::unique_ptr<google::protobuf::Message> options(runner.registration_->options_prototype->New());
+  std::unique_ptr<google::protobuf::Message> options(
+      runner.registration_->options_prototype->New());
   if (config.has_options() && !config.options().UnpackTo(options.get())) {
     return absl::InvalidArgumentError(absl::StrCat("options are not ", options->GetTypeName()));
   }

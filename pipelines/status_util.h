@@ -10,8 +10,8 @@
 
 #include <exception>
 #include <new>
-#include <type_traits>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -38,7 +38,8 @@ absl::Status StatusFromCall(absl::string_view what, Fn&& fn) {
       return absl::OkStatus();
     }
   } catch (const std::bad_alloc& e) {
-    return absl::ResourceExhaustedError(absl::StrCat(what, ": host allocation failed (", e.what(), ")"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat(what, ": host allocation failed (", e.what(), ")"));
   } catch (const std::exception& e) {
     return StatusFromExceptionMessage(what, e.what());
   }
@@ -50,10 +51,10 @@ absl::Status StatusFromCall(absl::string_view what, Fn&& fn) {
 #define TRAWL_STATUS_CONCAT(a, b) TRAWL_STATUS_CONCAT_INNER(a, b)
 
 // Returns the status from the enclosing function when `expr` is not OK.
-#define RETURN_IF_ERROR(expr)                                         \
-  do {                                                                \
-    ::absl::Status trawl_status_ = (expr);                            \
-    if (!trawl_status_.ok()) return trawl_status_;                    \
+#define RETURN_IF_ERROR(expr)                      \
+  do {                                             \
+    ::absl::Status trawl_status_ = (expr);         \
+    if (!trawl_status_.ok()) return trawl_status_; \
   } while (0)
 
 // `ASSIGN_OR_RETURN(T x, StatusOrExpr);` declares x from the value or returns the error.

@@ -25,8 +25,9 @@ TEST(StatusUtilTest, OtherExceptionsAreInternal) {
 
 TEST(StatusUtilTest, MultiLineMessagesBecomeOneLine) {
   absl::Status s = StatusFromCall("search", [] {
-    throw std::runtime_error("Error in void faiss::Clustering::train\r\n at Clustering.cpp:283: "
-                             "Error: 'nx >= k' failed\n");
+    throw std::runtime_error(
+        "Error in void faiss::Clustering::train\r\n at Clustering.cpp:283: "
+        "Error: 'nx >= k' failed\n");
   });
   EXPECT_EQ(s.message(),
             "search: Error in void faiss::Clustering::train  at Clustering.cpp:283: Error: 'nx >= "

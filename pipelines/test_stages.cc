@@ -42,7 +42,8 @@ class TestScaleStage : public Stage<TestScaleOptions> {
  public:
   static constexpr char kType[] = "test_scale";
   static StageContract Contract() {
-    return {StageKind::kTransform, {SlotSpec::Of<DenseMatrix>("in")},
+    return {StageKind::kTransform,
+            {SlotSpec::Of<DenseMatrix>("in")},
             {SlotSpec::Of<DenseMatrix>("out")}};
   }
   absl::Status Open(const TestScaleOptions& options) override {
@@ -66,7 +67,8 @@ class TestSumStage : public Stage<TestSumOptions> {
  public:
   static constexpr char kType[] = "test_sum";
   static StageContract Contract() {
-    return {StageKind::kEval, {SlotSpec::Of<DenseMatrix>("in")}, {SlotSpec::Of<Metrics>("metrics")}};
+    return {
+        StageKind::kEval, {SlotSpec::Of<DenseMatrix>("in")}, {SlotSpec::Of<Metrics>("metrics")}};
   }
   absl::Status Run(StageContext& ctx) override {
     ASSIGN_OR_RETURN(const DenseMatrix* in, ctx.Input<DenseMatrix>("in"));
@@ -82,8 +84,10 @@ class TestFailStage : public Stage<TestFailOptions> {
  public:
   static constexpr char kType[] = "test_fail";
   static StageContract Contract() {
-    return {StageKind::kSearch, {SlotSpec::Of<DenseMatrix>("in")},
-            {SlotSpec::Of<DenseMatrix>("out")}, /*plans_device_memory=*/true};
+    return {StageKind::kSearch,
+            {SlotSpec::Of<DenseMatrix>("in")},
+            {SlotSpec::Of<DenseMatrix>("out")},
+            /*plans_device_memory=*/true};
   }
   absl::Status Open(const TestFailOptions& options) override {
     message_ = options.message();

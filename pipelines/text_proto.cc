@@ -36,8 +36,8 @@ class ParseErrors : public google::protobuf::io::ErrorCollector {
     if (start != std::string::npos && message.find("has no field named") != std::string::npos) {
       start += kPrefix.size();
       size_t end = message.find('"', start);
-      const Descriptor* type =
-          DescriptorPool::generated_pool()->FindMessageTypeByName(message.substr(start, end - start));
+      const Descriptor* type = DescriptorPool::generated_pool()->FindMessageTypeByName(
+          message.substr(start, end - start));
       if (type != nullptr) absl::StrAppend(&text, " Its fields are: ", FieldList(type), ".");
     }
     errors_.push_back(std::move(text));

@@ -14,8 +14,7 @@ namespace trawl {
 namespace {
 
 TEST(LinkedStageTest, OnlyTheLinkedStagesAreRegistered) {
-  EXPECT_THAT(StageRegistry::Global().Types(),
-              ::testing::ElementsAre("normalize", "synth_dense"));
+  EXPECT_THAT(StageRegistry::Global().Types(), ::testing::ElementsAre("normalize", "synth_dense"));
 }
 
 TEST(LinkedStageTest, LinkedStageRunsFromAConfig) {
@@ -30,7 +29,8 @@ TEST(LinkedStageTest, LinkedStageRunsFromAConfig) {
       }
     }
     stage { type: "normalize" input: "in:raw" output: "out:unit" }
-  )cfg", "inline");
+  )cfg",
+                                                        "inline");
   ASSERT_TRUE(pipeline.ok()) << pipeline.status();
   PipelineRun run = RunPipeline(*pipeline, RunEnvironment{}, {.keep_slots = {"unit"}});
   ASSERT_TRUE(run.status.ok()) << run.status;

@@ -1,7 +1,7 @@
 // The shipped quickstart on a real GPU: the report names the GPU, and the result lists equal the
 // CPU run's id for id (up to float ties, counted and printed).
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 
 #include "gtest/gtest.h"
 #include "memory/run_environment.h"
@@ -43,9 +43,10 @@ TEST(QuickstartGpuTest, GpuRunReportsTheGpuAndEqualsTheCpuRun) {
   RankedListsDiff diff = *CompareRankedLists(*on_gpu, *on_cpu, 1e-5);
   std::printf("[quickstart gpu vs cpu] device %s: %s\n", gpu.report.device().gpu_name().c_str(),
               diff.Summary().c_str());
-  std::printf("[quickstart] gpu recall@10 %.4f, cpu recall@10 %.4f; search %.3f s (gpu) vs %.3f s (cpu)\n",
-              gpu.report.metrics().at("eval/recall@10"), cpu.report.metrics().at("eval/recall@10"),
-              gpu.report.stage(2).wall_seconds(), cpu.report.stage(2).wall_seconds());
+  std::printf(
+      "[quickstart] gpu recall@10 %.4f, cpu recall@10 %.4f; search %.3f s (gpu) vs %.3f s (cpu)\n",
+      gpu.report.metrics().at("eval/recall@10"), cpu.report.metrics().at("eval/recall@10"),
+      gpu.report.stage(2).wall_seconds(), cpu.report.stage(2).wall_seconds());
   EXPECT_TRUE(diff.EqualUpToTies()) << diff.Summary();
 }
 

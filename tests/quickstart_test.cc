@@ -4,8 +4,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "gtest/gtest.h"
 #include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
 #include "pipelines/config_loader.h"
 #include "pipelines/runner.h"
 

@@ -29,13 +29,15 @@ std::string Read(const std::string& path) {
   return text.str();
 }
 
-std::string Runfile(const std::string& path) { return std::string(std::getenv("TEST_SRCDIR")) + "/trawl/" + path; }
+std::string Runfile(const std::string& path) {
+  return std::string(std::getenv("TEST_SRCDIR")) + "/trawl/" + path;
+}
 
 // Runs trawl with `args` from a scratch directory (as the user's working directory).
 Result Trawl(const std::string& args) {
   const std::string dir = ::testing::TempDir();
-  const std::string command = "cd " + dir + " && " + Runfile("tools/trawl") + " " + args + " >" + dir +
-                              "/out.txt 2>" + dir + "/err.txt";
+  const std::string command = "cd " + dir + " && " + Runfile("tools/trawl") + " " + args + " >" +
+                              dir + "/out.txt 2>" + dir + "/err.txt";
   const int raw = std::system(command.c_str());
   return Result{WEXITSTATUS(raw), Read(dir + "/out.txt"), Read(dir + "/err.txt")};
 }
@@ -49,7 +51,8 @@ std::string WriteConfig(const std::string& name, std::string text) {
 std::string BrokenQuickstart() {
   std::string text = Read(Runfile("configs/quickstart.pbtxt"));
   text.replace(text.find("type: \"faiss_search\""), 20, "type: \"faiss_serch\"");
-  text.replace(text.find("input: \"queries:queries\"\n  output: \"ground_truth"), 24, "input: \"queries:qeries\"");
+  text.replace(text.find("input: \"queries:queries\"\n  output: \"ground_truth"), 24,
+               "input: \"queries:qeries\"");
   return WriteConfig("broken.pbtxt", text);
 }
 
@@ -58,7 +61,8 @@ TEST(TrawlCliTest, ValidateListsEveryProblemAndRunPrintsOneLine) {
   Result validate = Trawl("validate " + broken);
   EXPECT_EQ(validate.status, 1);
   EXPECT_THAT(validate.err, HasSubstr("broken.pbtxt:39: unknown stage type 'faiss_serch'"));
-  EXPECT_THAT(validate.err, HasSubstr("input 'queries' reads slot 'qeries', which no earlier stage outputs"));
+  EXPECT_THAT(validate.err,
+              HasSubstr("input 'queries' reads slot 'qeries', which no earlier stage outputs"));
   EXPECT_EQ(std::count(validate.err.begin(), validate.err.end(), '\n'), 2);
 
   Result run = Trawl("run " + broken);
@@ -69,21 +73,26 @@ TEST(TrawlCliTest, ValidateListsEveryProblemAndRunPrintsOneLine) {
 }
 
 TEST(TrawlCliTest, ValidOkAndExplainOnASimulatedCard) {
-  Result ok = Trawl("validate --explain --simulate_gpu_mb=24576 " + Runfile("configs/quickstart.pbtxt"));
+  Result ok =
+      Trawl("validate --explain --simulate_gpu_mb=24576 " + Runfile("configs/quickstart.pbtxt"));
   EXPECT_EQ(ok.status, 0) << ok.err;
   EXPECT_THAT(ok.out, HasSubstr("OK, 8 stages"));
-  EXPECT_THAT(ok.out, HasSubstr("memory stage runs before: 'index' (faiss_index_build), 'search' (faiss_search)"));
+  EXPECT_THAT(
+      ok.out,
+      HasSubstr("memory stage runs before: 'index' (faiss_index_build), 'search' (faiss_search)"));
   EXPECT_THAT(ok.out, HasSubstr("temp memory: requested 2.0 GiB, effective 1.5 GiB"));
   EXPECT_THAT(ok.out, HasSubstr("try  full (temp 1.5 GiB, pinned 256 MiB)"));
 }
 
 TEST(TrawlCliTest, RunWritesTheReportWhereTheUserIs) {
-  Result run = Trawl("run --device=cpu --report=my_report.json " + Runfile("configs/quickstart.pbtxt"));
+  Result run =
+      Trawl("run --device=cpu --report=my_report.json " + Runfile("configs/quickstart.pbtxt"));
   EXPECT_EQ(run.status, 0) << run.err;
   EXPECT_EQ(run.err, "");  // quiet: no log lines
   EXPECT_THAT(run.out, HasSubstr("pipeline quickstart on cpu"));
   EXPECT_THAT(run.out, HasSubstr("eval/recall@10                 1.0000"));
-  EXPECT_THAT(Read(::testing::TempDir() + "/my_report.json"), HasSubstr("\"pipeline\": \"quickstart\""));
+  EXPECT_THAT(Read(::testing::TempDir() + "/my_report.json"),
+              HasSubstr("\"pipeline\": \"quickstart\""));
 }
 
 TEST(TrawlCliTest, RunDirectlyRelativePathsResolveAgainstTheCurrentDirectory) {
@@ -110,7 +119,8 @@ TEST(TrawlCliTest, BadFlagsAndCommandsSayWhatIsExpected) {
   Result missing = Trawl("run --report=early.json /nonexistent.pbtxt");
   EXPECT_EQ(missing.err,
             "trawl: cannot read pipeline config '/nonexistent.pbtxt' (report: early.json)\n");
-  EXPECT_THAT(Read(report), HasSubstr("\"error\": \"cannot read pipeline config '/nonexistent.pbtxt'\""));
+  EXPECT_THAT(Read(report),
+              HasSubstr("\"error\": \"cannot read pipeline config '/nonexistent.pbtxt'\""));
   EXPECT_THAT(Read(report), HasSubstr("\"ok\": false"));
   Result usage = Trawl("frobnicate");
   EXPECT_EQ(usage.status, 2);

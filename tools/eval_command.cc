@@ -38,7 +38,8 @@ absl::StatusOr<std::string> RunEvalCommand(const std::vector<std::string>& args)
       options.average_complete = true;
       continue;
     }
-    if (flag != 'M' && flag != 'l' && flag != 'm') return UsageError(absl::StrCat("unknown option ", arg));
+    if (flag != 'M' && flag != 'l' && flag != 'm')
+      return UsageError(absl::StrCat("unknown option ", arg));
     std::string value = arg.substr(2);
     if (value.empty()) {
       if (++i == args.size()) return UsageError(absl::StrCat("option ", arg, " needs a value"));
@@ -51,14 +52,15 @@ absl::StatusOr<std::string> RunEvalCommand(const std::vector<std::string>& args)
     int64_t number = 0;
     if (!absl::SimpleAtoi(value, &number) || number < (flag == 'M' ? 1 : 0)) {
       return UsageError(absl::StrCat("-", std::string(1, flag), " expects ",
-                                     flag == 'M' ? "a positive" : "a non-negative", " integer, found '",
-                                     value, "'"));
+                                     flag == 'M' ? "a positive" : "a non-negative",
+                                     " integer, found '", value, "'"));
     }
     if (flag == 'M') options.max_results = number;
     if (flag == 'l') options.relevance_level = static_cast<int>(number);
   }
   if (files.size() != 2) {
-    return UsageError(absl::StrCat("expected QRELS and RUN, found ", files.size(), " file arguments"));
+    return UsageError(
+        absl::StrCat("expected QRELS and RUN, found ", files.size(), " file arguments"));
   }
   absl::StatusOr<std::vector<MeasureSpec>> specs = ParseMeasures(measures);
   if (!specs.ok()) return specs.status();

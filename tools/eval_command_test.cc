@@ -26,8 +26,8 @@ TEST(EvalCommandTest, TrecEvalCommandLineAndOutput) {
 }
 
 TEST(EvalCommandTest, CompleteAveragingRelevanceLevelAndIrMeasures) {
-  absl::StatusOr<std::string> out =
-      RunEvalCommand({"-c", "-l", "2", "-m", "num_q", "-m", "nDCG@3", Data("qrels.txt"), Data("run.txt")});
+  absl::StatusOr<std::string> out = RunEvalCommand(
+      {"-c", "-l", "2", "-m", "num_q", "-m", "nDCG@3", Data("qrels.txt"), Data("run.txt")});
   ASSERT_TRUE(out.ok()) << out.status();
   // nDCG@3: q1 0.1597 (hand-computed in trec_eval_test), q2 and q3 0; averaged over 3 queries.
   EXPECT_EQ(*out, "num_q                 \tall\t3\nnDCG@3                \tall\t0.0532\n");
@@ -42,7 +42,8 @@ TEST(EvalCommandTest, BadInputNamesTheProblem) {
               ::testing::StartsWith("expected QRELS and RUN, found 1 file arguments"));
   absl::Status bad = RunEvalCommand({Data("qrels.txt"), Data("bad_run.txt")}).status();
   EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(bad.message()), ::testing::HasSubstr("bad_run.txt:3: expected 6 columns"));
+  EXPECT_THAT(std::string(bad.message()),
+              ::testing::HasSubstr("bad_run.txt:3: expected 6 columns"));
   EXPECT_EQ(RunEvalCommand({Data("qrels.txt"), "/nonexistent.run"}).status().code(),
             absl::StatusCode::kNotFound);
 }

@@ -39,7 +39,9 @@ namespace trawl {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double Seconds(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+double Seconds(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
 
 struct Report {
   std::ostringstream text;
@@ -78,7 +80,8 @@ int Main() {
     std::fprintf(stderr, "memory_benchmark: %s\n", gpu.unavailable_reason.c_str());
     return 1;
   }
-  report.Line("device: %s, %.1f GiB", gpu.devices[0].name, gpu.devices[0].total_bytes / 1073741824.0);
+  report.Line("device: %s, %.1f GiB", gpu.devices[0].name,
+              gpu.devices[0].total_bytes / 1073741824.0);
 
   // 1. The memory stage's own cost.
   const int64_t n = absl::GetFlag(FLAGS_num_vectors);
@@ -91,8 +94,10 @@ int Main() {
   auto invocation = [&] {
     MemoryDecision decision;
     absl::Status status = memory.Prepare(estimate, decision);
-    if (status.ok()) status = memory.RunPlaced([](const DevicePlacement&) { return absl::OkStatus(); }, decision);
-    if (!status.ok()) std::fprintf(stderr, "memory stage: %s\n", std::string(status.message()).c_str());
+    if (status.ok())
+      status = memory.RunPlaced([](const DevicePlacement&) { return absl::OkStatus(); }, decision);
+    if (!status.ok())
+      std::fprintf(stderr, "memory stage: %s\n", std::string(status.message()).c_str());
   };
   const Clock::time_point first = Clock::now();
   invocation();  // pays the pin test once
@@ -103,9 +108,11 @@ int Main() {
     invocation();
     ms.push_back(Seconds(start) * 1e3);
   }
-  report.Line("memory stage per invocation (Prepare + RunPlaced, no failure), 20 runs after the first:");
+  report.Line(
+      "memory stage per invocation (Prepare + RunPlaced, no failure), 20 runs after the first:");
   report.Line("  median %.3f ms, p90 %.3f ms, max %.3f ms (first call, with its pin test: %.1f ms)",
-              Percentile(ms, 0.5), Percentile(ms, 0.9), *std::max_element(ms.begin(), ms.end()), first_ms);
+              Percentile(ms, 0.5), Percentile(ms, 0.9), *std::max_element(ms.begin(), ms.end()),
+              first_ms);
 
   // 2. Throughput by temp memory.
   ClusteredDenseSpec spec;
@@ -117,9 +124,11 @@ int Main() {
   const std::vector<int64_t> temps_mib = {16, 64, 256, 512, 1024, 1536};
   ResourcesFactory factory = FaissResourcesFactory();
 
-  report.Line("search throughput, %lld x %lld, %lld queries, k=%d, pinned 256 MiB, fresh resources per row:",
-              static_cast<long long>(n), static_cast<long long>(dim),
-              static_cast<long long>(data.queries.rows), k);
+  report.Line(
+      "search throughput, %lld x %lld, %lld queries, k=%d, pinned 256 MiB, fresh resources per "
+      "row:",
+      static_cast<long long>(n), static_cast<long long>(dim),
+      static_cast<long long>(data.queries.rows), k);
   report.Line("  %-22s %10s %12s", "index", "temp MiB", "queries/s");
   for (int64_t temp : temps_mib) {
     auto resources = factory(0, temp << 20, MemoryStage::kDefaultPinnedBytes);
@@ -143,7 +152,8 @@ int Main() {
   for (int nprobe : {8, 32}) {
     for (int64_t temp : temps_mib) {
       auto resources = factory(0, temp << 20, MemoryStage::kDefaultPinnedBytes);
-      std::unique_ptr<faiss::Index> index(faiss::gpu::index_cpu_to_gpu(resources.get(), 0, cpu_ivf.get()));
+      std::unique_ptr<faiss::Index> index(
+          faiss::gpu::index_cpu_to_gpu(resources.get(), 0, cpu_ivf.get()));
       dynamic_cast<faiss::gpu::GpuIndexIVF*>(index.get())->setNumProbes(nprobe);
       report.Line("  %-22s %10d %12.0f", absl::StrFormat("IVF4096,Flat nprobe=%d", nprobe), temp,
                   SearchQps(*index, data.queries, k));

@@ -7,9 +7,9 @@
 // Paths resolve against the directory the user ran from (BUILD_WORKING_DIRECTORY under
 // `bazel run`). On error: exit status 1 and one line on stderr (validate prints every problem,
 // one per line).
-#include <algorithm>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -38,8 +38,9 @@
 #include "tools/eval_command.h"
 #include "tools/sweep/sweep_runner.h"
 
-ABSL_FLAG(std::string, report, "trawl_report.json",
-          "run: where to write the JSON report, relative to the directory you ran from; empty for none");
+ABSL_FLAG(
+    std::string, report, "trawl_report.json",
+    "run: where to write the JSON report, relative to the directory you ran from; empty for none");
 ABSL_FLAG(std::string, device, "",
           "run: override the config's memory policy device: auto, gpu or cpu");
 ABSL_FLAG(std::string, output_dir, "",
@@ -70,7 +71,8 @@ constexpr char kUsage[] =
     "  trawl run CONFIG [--report=PATH] [--device=auto|gpu|cpu]   run a pipeline\n"
     "  trawl validate CONFIG [--explain [--simulate_gpu_mb=N]]    check a config, run nothing\n"
     "  trawl eval [-q] [-c] [-M N] [-l N] [-m MEASURE]... QRELS RUN   trec_eval's command line\n"
-    "  trawl sweep SWEEP [--output_dir=DIR] [--device=...]       a grid of isolated, resumable runs\n"
+    "  trawl sweep SWEEP [--output_dir=DIR] [--device=...]       a grid of isolated, resumable "
+    "runs\n"
     "  trawl stages                                               list registered stages";
 
 }  // namespace
@@ -78,7 +80,8 @@ constexpr char kUsage[] =
 int Fail(absl::string_view message, absl::string_view note) {
   std::vector<std::string> lines = absl::StrSplit(message, '\n');
   std::string line = lines.front();
-  if (lines.size() > 1) absl::StrAppend(&line, " (and ", lines.size() - 1, " more; see trawl validate)");
+  if (lines.size() > 1)
+    absl::StrAppend(&line, " (and ", lines.size() - 1, " more; see trawl validate)");
   absl::StrAppend(&line, note);
   std::fprintf(stderr, "trawl: %s\n", line.c_str());
   return 1;
@@ -138,13 +141,15 @@ absl::StatusOr<std::unique_ptr<ManagedEnvironment>> MakeEnvironment(const Pipeli
   } else if (device == "auto") {
     policy.set_device(MemoryPolicy::AUTO);
   } else if (!device.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("--device=", device, ": expected auto, gpu or cpu"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--device=", device, ": expected auto, gpu or cpu"));
   }
   return MakeRunEnvironment(policy, absl::GetFlag(FLAGS_simulate_gpu_mb));
 }
 
 void Explain(const Pipeline& pipeline) {
-  absl::StatusOr<std::unique_ptr<ManagedEnvironment>> environment = MakeEnvironment(pipeline.config);
+  absl::StatusOr<std::unique_ptr<ManagedEnvironment>> environment =
+      MakeEnvironment(pipeline.config);
   if (!environment.ok()) {
     std::printf("memory stage: %s\n", std::string(environment.status().message()).c_str());
     return;
@@ -156,7 +161,8 @@ void Explain(const Pipeline& pipeline) {
       guarded.push_back(absl::StrCat("'", node.name, "' (", node.registration->type, ")"));
     }
   }
-  std::printf("memory stage runs before: %s\n", guarded.empty() ? "no stage" : absl::StrJoin(guarded, ", ").c_str());
+  std::printf("memory stage runs before: %s\n",
+              guarded.empty() ? "no stage" : absl::StrJoin(guarded, ", ").c_str());
   if (!env.UseGpu()) {
     std::printf("device: CPU (%s); no GPU placement is planned\n",
                 env.gpu.unavailable_reason.c_str());
@@ -175,13 +181,17 @@ void Explain(const Pipeline& pipeline) {
   std::printf("host: %s available, minimum %s, memlock limit %s\n",
               FormatBytes(decision.host_available_bytes()).c_str(),
               FormatBytes(decision.host_required_bytes()).c_str(),
-              decision.memlock_limit_bytes() < 0 ? "unlimited" : FormatBytes(decision.memlock_limit_bytes()).c_str());
-  std::printf("free VRAM: %s\ntemp memory: requested %s, effective %s\npinned buffer: requested %s, effective %s\n",
-              FormatBytes(decision.gpu_free_after_cleanup_bytes()).c_str(),
-              FormatBytes(decision.temp_requested_bytes()).c_str(),
-              FormatBytes(decision.temp_effective_bytes()).c_str(),
-              FormatBytes(decision.pinned_requested_bytes()).c_str(),
-              FormatBytes(decision.pinned_effective_bytes()).c_str());
+              decision.memlock_limit_bytes() < 0
+                  ? "unlimited"
+                  : FormatBytes(decision.memlock_limit_bytes()).c_str());
+  std::printf(
+      "free VRAM: %s\ntemp memory: requested %s, effective %s\npinned buffer: requested %s, "
+      "effective %s\n",
+      FormatBytes(decision.gpu_free_after_cleanup_bytes()).c_str(),
+      FormatBytes(decision.temp_requested_bytes()).c_str(),
+      FormatBytes(decision.temp_effective_bytes()).c_str(),
+      FormatBytes(decision.pinned_requested_bytes()).c_str(),
+      FormatBytes(decision.pinned_effective_bytes()).c_str());
   std::printf("ladder (data sizes come from each stage's inputs at run time):\n");
   for (const std::string& rung : decision.planned_rungs()) {
     std::printf("  try  %s\n", absl::StrReplaceAll(rung, {{"data 1 B, ", ""}}).c_str());
@@ -214,14 +224,16 @@ void PrintSummary(const PipelineRun& run, const std::string& report_path) {
     std::string rung;
     if (!stage.memory().final_rung().empty()) {
       rung = absl::StrCat("rung ", stage.memory().final_rung());
-      if (stage.memory().attempt_size() > 1) absl::StrAppend(&rung, " after ", stage.memory().attempt_size() - 1, " failed");
+      if (stage.memory().attempt_size() > 1)
+        absl::StrAppend(&rung, " after ", stage.memory().attempt_size() - 1, " failed");
     }
     const std::string line =
         absl::StrFormat("  %-18s %-20s %-8s %10.3f  %s", stage.name(), stage.type(),
                         stage.device().empty() ? "-" : stage.device(), stage.wall_seconds(), rung);
     std::printf("%s\n", std::string(absl::StripTrailingAsciiWhitespace(line)).c_str());
   }
-  std::vector<std::pair<std::string, double>> metrics(report.metrics().begin(), report.metrics().end());
+  std::vector<std::pair<std::string, double>> metrics(report.metrics().begin(),
+                                                      report.metrics().end());
   std::sort(metrics.begin(), metrics.end());
   for (const auto& [name, value] : metrics) std::printf("  %-30s %.4f\n", name.c_str(), value);
   std::printf("  total %.3f s", report.wall_seconds());
@@ -270,7 +282,9 @@ int Run(const std::string& path) {
     run = RunPipeline(*pipeline, (*environment)->env, {.report_path = report_path});
   }
   if (!run.status.ok()) {
-    return Fail(run.status.message(), report_path.empty() ? "" : absl::StrCat(" (report: ", ResolveUserPath(report_path), ")"));
+    return Fail(
+        run.status.message(),
+        report_path.empty() ? "" : absl::StrCat(" (report: ", ResolveUserPath(report_path), ")"));
   }
   PrintSummary(run, report_path);
   return 0;

@@ -12,7 +12,7 @@ namespace testing {
 namespace {
 
 std::mutex fault_mutex;
-InjectedFault host_fault{0, 0, 0};    // count 0: disarmed
+InjectedFault host_fault{0, 0, 0};  // count 0: disarmed
 InjectedFault device_fault{0, 0, 0};
 int injected = 0;
 
@@ -66,13 +66,15 @@ int InjectedFailures() {
 cudaError_t CUDARTAPI cudaHostAlloc(void** ptr, size_t size, unsigned int flags) {
   using Fn = cudaError_t (*)(void**, size_t, unsigned int);
   static Fn next = trawl::testing::Next<Fn>("cudaHostAlloc");
-  if (trawl::testing::ShouldFail(trawl::testing::host_fault, size)) return cudaErrorMemoryAllocation;
+  if (trawl::testing::ShouldFail(trawl::testing::host_fault, size))
+    return cudaErrorMemoryAllocation;
   return next(ptr, size, flags);
 }
 
 cudaError_t CUDARTAPI cudaMalloc(void** ptr, size_t size) {
   using Fn = cudaError_t (*)(void**, size_t);
   static Fn next = trawl::testing::Next<Fn>("cudaMalloc");
-  if (trawl::testing::ShouldFail(trawl::testing::device_fault, size)) return cudaErrorMemoryAllocation;
+  if (trawl::testing::ShouldFail(trawl::testing::device_fault, size))
+    return cudaErrorMemoryAllocation;
   return next(ptr, size);
 }

@@ -20,9 +20,9 @@ namespace trawl {
 namespace testing {
 
 struct InjectedFault {
-  int64_t min_bytes = 0;           // calls requesting [min_bytes, max_bytes] fail
+  int64_t min_bytes = 0;  // calls requesting [min_bytes, max_bytes] fail
   int64_t max_bytes = INT64_MAX;
-  int count = 1;                   // how many matching calls fail before the fault disarms
+  int count = 1;  // how many matching calls fail before the fault disarms
 };
 
 void FailHostAlloc(const InjectedFault& fault);  // cudaHostAlloc -> cudaErrorMemoryAllocation

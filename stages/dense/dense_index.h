@@ -30,10 +30,10 @@ struct DenseIndex {
   std::vector<std::shared_ptr<faiss::gpu::StandardGpuResources>> gpu_resources;
   std::unique_ptr<faiss::Index> index;
   dense::Metric metric = dense::L2;
-  int device = -1;              // first GPU ordinal, or -1 on the CPU
-  std::string rung;             // the memory stage's rung that placed it ("full", "cpu", ...)
-  IdTable ids;                  // the corpus's ids, by FAISS row (empty: row numbers)
-  std::string description;      // "Flat", "IVF1024,Flat"
+  int device = -1;          // first GPU ordinal, or -1 on the CPU
+  std::string rung;         // the memory stage's rung that placed it ("full", "cpu", ...)
+  IdTable ids;              // the corpus's ids, by FAISS row (empty: row numbers)
+  std::string description;  // "Flat", "IVF1024,Flat"
 
   bool on_gpu() const { return device >= 0; }
 };

@@ -83,7 +83,8 @@ absl::StatusOr<RankedLists> ExactKnn(const DenseMatrix& corpus_in, const DenseMa
       const float* query = queries.row(q);
       for (int64_t r = 0; r < corpus.rows; ++r) {
         const float* row = corpus.row(r);
-        const float score = metric == dense::L2 ? -SquaredL2(query, row, dim) : Dot(query, row, dim);
+        const float score =
+            metric == dense::L2 ? -SquaredL2(query, row, dim) : Dot(query, row, dim);
         std::pair<float, int64_t> candidate(score, r);
         if (static_cast<int64_t>(heap.size()) < k) {
           heap.push_back(candidate);

@@ -44,8 +44,8 @@ class ExactKnnStage : public Stage<dense::ExactKnnOptions> {
     ASSIGN_OR_RETURN(const DenseMatrix* corpus, ctx.Input<DenseMatrix>("corpus"));
     ASSIGN_OR_RETURN(const DenseMatrix* queries, ctx.Input<DenseMatrix>("queries"));
     // Brute force over a large corpus is the slowest stage users wait for: show progress.
-    Progress progress(absl::StrCat("stage '", ctx.stage_name(), "' (exact_knn): queries"), queries->rows,
-                      stderr, -1, std::chrono::seconds(10));
+    Progress progress(absl::StrCat("stage '", ctx.stage_name(), "' (exact_knn): queries"),
+                      queries->rows, stderr, -1, std::chrono::seconds(10));
     const bool long_job = queries->rows * corpus->rows * corpus->dim >= kProgressMinimumWork;
     std::function<void(int64_t)> report;
     if (long_job) report = [&](int64_t done) { progress.Update(done); };

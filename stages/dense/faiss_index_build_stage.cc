@@ -35,7 +35,9 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
  public:
   static constexpr char kType[] = "faiss_index_build";
   static StageContract Contract() {
-    return {StageKind::kIndexBuild, {SlotSpec::Of<DenseMatrix>("corpus")}, {SlotSpec::Of<DenseIndex>("index")},
+    return {StageKind::kIndexBuild,
+            {SlotSpec::Of<DenseMatrix>("corpus")},
+            {SlotSpec::Of<DenseIndex>("index")},
             /*plans_device_memory=*/true};
   }
 
@@ -53,7 +55,8 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
     ASSIGN_OR_RETURN(const DenseMatrix* corpus, ctx.Input<DenseMatrix>("corpus"));
     MemoryEstimate estimate;
     // IVF stores an 8-byte id per vector plus nlist centroids.
-    const int64_t ivf_extra = ivf() ? corpus->rows * 8 + int64_t{options_.nlist()} * corpus->dim * 4 : 0;
+    const int64_t ivf_extra =
+        ivf() ? corpus->rows * 8 + int64_t{options_.nlist()} * corpus->dim * 4 : 0;
     estimate.host_bytes = corpus->bytes() * (options_.metric() == dense::COSINE ? 2 : 1);
     estimate.device_bytes = corpus->bytes() + ivf_extra;
     // Lossy storage: GpuIndexFlat's useFloat16, or IVF with a QT_fp16 scalar quantizer.
@@ -63,7 +66,8 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
     // Scratch for searches of this index, which run on the resources placed now: one tile of
     // 1024 queries against up to 64k vectors (Flat) or against the nlist centroids (IVF). Used to
     // size temp memory in the AUTO_SIZE mode.
-    estimate.temp_bytes = 1024 * 4 * (ivf() ? int64_t{options_.nlist()} : std::min<int64_t>(corpus->rows, 65536));
+    estimate.temp_bytes =
+        1024 * 4 * (ivf() ? int64_t{options_.nlist()} : std::min<int64_t>(corpus->rows, 65536));
     return estimate;
   }
 
@@ -127,7 +131,7 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
           faiss::gpu::GpuIndexIVFFlatConfig config;
           config.device = placement.devices[shard];
           return std::make_unique<faiss::gpu::GpuIndexIVFFlat>(resources, dim, options_.nlist(),
-                                                                metric, config);
+                                                               metric, config);
         }
         faiss::gpu::GpuIndexFlatConfig config;
         config.device = placement.devices[shard];
@@ -136,8 +140,8 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
       }
       if (ivf() && placement.lossy) {
         auto index = std::make_unique<faiss::IndexIVFScalarQuantizer>(
-            new faiss::IndexFlat(dim, metric), dim, options_.nlist(), faiss::ScalarQuantizer::QT_fp16,
-            metric, /*encode_residual=*/false);
+            new faiss::IndexFlat(dim, metric), dim, options_.nlist(),
+            faiss::ScalarQuantizer::QT_fp16, metric, /*encode_residual=*/false);
         index->own_fields = true;
         return index;
       }
@@ -148,8 +152,8 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
         return index;
       }
       if (placement.lossy) {
-        return std::make_unique<faiss::IndexScalarQuantizer>(
-            dim, faiss::ScalarQuantizer::QT_fp16, metric);
+        return std::make_unique<faiss::IndexScalarQuantizer>(dim, faiss::ScalarQuantizer::QT_fp16,
+                                                             metric);
       }
       return std::make_unique<faiss::IndexFlat>(dim, metric);
     };

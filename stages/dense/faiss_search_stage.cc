@@ -43,7 +43,8 @@ class FaissSearchStage : public Stage<dense::FaissSearchOptions> {
   static constexpr int64_t kMaxGpuK = 2048;
 
   absl::Status Open(const dense::FaissSearchOptions& options) override {
-    if (options.k() < 0) return absl::InvalidArgumentError(absl::StrCat("k must be >= 0, got ", options.k()));
+    if (options.k() < 0)
+      return absl::InvalidArgumentError(absl::StrCat("k must be >= 0, got ", options.k()));
     if (options.nprobe() < 0) return absl::InvalidArgumentError("nprobe must be >= 0");
     k_ = options.k() == 0 ? 10 : options.k();
     nprobe_ = options.nprobe() == 0 ? 1 : options.nprobe();
@@ -63,7 +64,7 @@ class FaissSearchStage : public Stage<dense::FaissSearchOptions> {
   }
 
   absl::Status Run(StageContext& ctx) override {
-    ASSIGN_OR_RETURN(DenseIndex* index, ctx.Input<DenseIndex>("index"));
+    ASSIGN_OR_RETURN(DenseIndex * index, ctx.Input<DenseIndex>("index"));
     ASSIGN_OR_RETURN(const DenseMatrix* queries_in, ctx.Input<DenseMatrix>("queries"));
     if (queries_in->dim != index->index->d) {
       return absl::InvalidArgumentError(absl::StrCat("queries have dimension ", queries_in->dim,
@@ -90,7 +91,9 @@ class FaissSearchStage : public Stage<dense::FaissSearchOptions> {
         }
         SetNprobe(target, nprobe_);
         target->search(n, queries.data.data(), k_, distances.data(), labels.data());
-        device = target == index->index.get() && index->on_gpu() ? absl::StrCat("gpu:", index->device) : "cpu";
+        device = target == index->index.get() && index->on_gpu()
+                     ? absl::StrCat("gpu:", index->device)
+                     : "cpu";
       });
     }));
 

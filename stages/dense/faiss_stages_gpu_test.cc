@@ -42,9 +42,8 @@ TEST_P(FaissStagesGpuTest, GpuResultsEqualCpuResults) {
       BuildAndSearch(data.corpus, data.queries, GetParam(), "k: 10 nprobe: 16", gpu, &device);
   ASSERT_TRUE(on_gpu.ok()) << on_gpu.status();
   EXPECT_EQ(device, "gpu:0");
-  RankedLists on_cpu =
-      *BuildAndSearch(data.corpus, data.queries, GetParam(), "k: 10 nprobe: 16",
-                      WithDevice(MemoryPolicy::CPU), &device);
+  RankedLists on_cpu = *BuildAndSearch(data.corpus, data.queries, GetParam(), "k: 10 nprobe: 16",
+                                       WithDevice(MemoryPolicy::CPU), &device);
   EXPECT_EQ(device, "cpu");
   RankedListsDiff diff = *CompareRankedLists(*on_gpu, on_cpu, 1e-5);
   std::printf("[gpu vs cpu] %s: %s\n", GetParam().c_str(), diff.Summary().c_str());
@@ -52,7 +51,8 @@ TEST_P(FaissStagesGpuTest, GpuResultsEqualCpuResults) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Indexes, FaissStagesGpuTest,
-                         ::testing::Values("metric: L2", "metric: INNER_PRODUCT", "metric: COSINE"));
+                         ::testing::Values("metric: L2", "metric: INNER_PRODUCT",
+                                           "metric: COSINE"));
 
 TEST(FaissStagesGpuExactTest, GpuFlatEqualsExactKnn) {
   ClusteredDense data = Data();

@@ -45,8 +45,8 @@ INSTANTIATE_TEST_SUITE_P(Metrics, FaissStagesTest,
 TEST(FaissStagesIvfTest, IvfVisitingEveryListEqualsFlat) {
   ClusteredDense data = Data();
   RankedLists flat = *BuildAndSearch(data.corpus, data.queries, "", "k: 10", Cpu());
-  absl::StatusOr<RankedLists> ivf =
-      BuildAndSearch(data.corpus, data.queries, "index_type: IVF_FLAT nlist: 16", "k: 10 nprobe: 16", Cpu());
+  absl::StatusOr<RankedLists> ivf = BuildAndSearch(
+      data.corpus, data.queries, "index_type: IVF_FLAT nlist: 16", "k: 10 nprobe: 16", Cpu());
   ASSERT_TRUE(ivf.ok()) << ivf.status();
   RankedListsDiff diff = *CompareRankedLists(*ivf, flat, 1e-5);
   EXPECT_TRUE(diff.EqualUpToTies()) << diff.Summary();
@@ -54,8 +54,8 @@ TEST(FaissStagesIvfTest, IvfVisitingEveryListEqualsFlat) {
 
 TEST(FaissStagesIvfTest, IvfWithOneProbeLosesSomeRecallButReturnsK) {
   ClusteredDense data = Data();
-  RankedLists ivf =
-      *BuildAndSearch(data.corpus, data.queries, "index_type: IVF_FLAT nlist: 64", "k: 10 nprobe: 1", Cpu());
+  RankedLists ivf = *BuildAndSearch(data.corpus, data.queries, "index_type: IVF_FLAT nlist: 64",
+                                    "k: 10 nprobe: 1", Cpu());
   EXPECT_EQ(ivf.doc_rows.size(), 500);
   EXPECT_EQ(std::count(ivf.doc_rows.begin(), ivf.doc_rows.end(), -1), 0);
 }
@@ -81,8 +81,8 @@ TEST(FaissStagesValidationTest, QueryDimensionMismatchNamesBoth) {
 TEST(FaissStagesValidationTest, FaissExceptionsBecomeStatusesWithFaissMessage) {
   ClusteredDense data = Data();
   // Training 64 lists on 10 points: FAISS throws; the stage returns its message.
-  absl::Status s = BuildAndSearch(data.corpus, data.queries, "index_type: IVF_FLAT nlist: 64 train_size: 10",
-                                  "k: 5", Cpu())
+  absl::Status s = BuildAndSearch(data.corpus, data.queries,
+                                  "index_type: IVF_FLAT nlist: 64 train_size: 10", "k: 5", Cpu())
                        .status();
   EXPECT_EQ(s.code(), absl::StatusCode::kInternal);
   EXPECT_THAT(std::string(s.message()), ::testing::StartsWith("building IVF64,Flat: Error in"));
@@ -90,7 +90,8 @@ TEST(FaissStagesValidationTest, FaissExceptionsBecomeStatusesWithFaissMessage) {
 
 TEST(FaissStagesTest, EstimatesCountTheCorpus) {
   ClusteredDense data = Data();
-  absl::StatusOr<StageTestRunner> build = StageTestRunner::Create(R"cfg(type: "faiss_index_build")cfg", Cpu());
+  absl::StatusOr<StageTestRunner> build =
+      StageTestRunner::Create(R"cfg(type: "faiss_index_build")cfg", Cpu());
   build->SetInput("corpus", data.corpus);
   ASSERT_TRUE(build->Run().ok());
   EXPECT_EQ(build->estimate().device_bytes, 4000 * 32 * 4);

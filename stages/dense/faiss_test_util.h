@@ -23,18 +23,20 @@ inline absl::StatusOr<RankedLists> BuildAndSearch(const DenseMatrix& corpus,
                                                   const RunEnvironment& env,
                                                   std::string* device_used = nullptr) {
   ASSIGN_OR_RETURN(StageTestRunner build,
-                   StageTestRunner::Create(absl::StrCat(
-                       "type: 'faiss_index_build' options { "
-                       "[type.googleapis.com/trawl.dense.FaissIndexBuildOptions] { ",
-                       build_options, " } }"), env));
+                   StageTestRunner::Create(
+                       absl::StrCat("type: 'faiss_index_build' options { "
+                                    "[type.googleapis.com/trawl.dense.FaissIndexBuildOptions] { ",
+                                    build_options, " } }"),
+                       env));
   build.SetInput("corpus", corpus);
   RETURN_IF_ERROR(build.Run());
   if (device_used != nullptr) *device_used = build.report().device();
   ASSIGN_OR_RETURN(StageTestRunner search,
-                   StageTestRunner::Create(absl::StrCat(
-                       "type: 'faiss_search' options { "
-                       "[type.googleapis.com/trawl.dense.FaissSearchOptions] { ",
-                       search_options, " } }"), env));
+                   StageTestRunner::Create(
+                       absl::StrCat("type: 'faiss_search' options { "
+                                    "[type.googleapis.com/trawl.dense.FaissSearchOptions] { ",
+                                    search_options, " } }"),
+                       env));
   // The index slot is shared, not copied: hand the built index to the search stage.
   search.SetInput("index", std::move(*build.Output<DenseIndex>("index")));
   search.SetInput("queries", queries);

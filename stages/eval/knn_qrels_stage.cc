@@ -23,7 +23,9 @@ class KnnQrelsStage : public Stage<eval::KnnQrelsOptions> {
  public:
   static constexpr char kType[] = "knn_qrels";
   static StageContract Contract() {
-    return {StageKind::kTransform, {SlotSpec::Of<RankedLists>("ground_truth")}, {SlotSpec::Of<Qrels>("qrels")}};
+    return {StageKind::kTransform,
+            {SlotSpec::Of<RankedLists>("ground_truth")},
+            {SlotSpec::Of<Qrels>("qrels")}};
   }
 
   absl::Status Open(const eval::KnnQrelsOptions& options) override {

@@ -10,13 +10,13 @@ namespace trawl {
 
 absl::StatusOr<double> KnnRecall(const RankedLists& results, const RankedLists& truth, int64_t k) {
   if (results.num_queries != truth.num_queries) {
-    return absl::InvalidArgumentError(absl::StrCat("results cover ", results.num_queries,
-                                                   " queries, the ground truth ", truth.num_queries));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "results cover ", results.num_queries, " queries, the ground truth ", truth.num_queries));
   }
   if (k < 1 || k > results.k || k > truth.k) {
-    return absl::InvalidArgumentError(absl::StrCat("recall@", k, " needs 1 <= k <= ",
-                                                   std::min(results.k, truth.k), " (results depth ",
-                                                   results.k, ", ground truth depth ", truth.k, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("recall@", k, " needs 1 <= k <= ", std::min(results.k, truth.k),
+                     " (results depth ", results.k, ", ground truth depth ", truth.k, ")"));
   }
   if (results.num_queries == 0) return absl::InvalidArgumentError("there are no queries");
   // Rows compare directly when both index the same collection; otherwise the external ids do.

@@ -1,7 +1,7 @@
 #include "gtest/gtest.h"
-#include "pipelines/values_testing.h"
 #include "pipelines/stage_test_runner.h"
 #include "pipelines/values.h"
+#include "pipelines/values_testing.h"
 
 namespace trawl {
 namespace {

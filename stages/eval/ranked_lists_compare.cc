@@ -10,8 +10,10 @@ namespace trawl {
 
 std::string RankedListsDiff::Summary() const {
   std::string text = absl::StrCat(positions, " ranks: ", same_id, " same id, ", tie_swaps,
-                                  " tie swaps, ", mismatches, " mismatches; max relative score "
-                                  "difference at equal ids ", max_score_rel_diff);
+                                  " tie swaps, ", mismatches,
+                                  " mismatches; max relative score "
+                                  "difference at equal ids ",
+                                  max_score_rel_diff);
   if (!first_mismatch.empty()) absl::StrAppend(&text, "; first mismatch: ", first_mismatch);
   return text;
 }
@@ -39,8 +41,8 @@ absl::StatusOr<RankedListsDiff> CompareRankedLists(const RankedLists& a, const R
       } else {
         if (diff.mismatches++ == 0) {
           diff.first_mismatch = absl::StrCat("query ", a.query_id(q), " rank ", j + 1, ": id ",
-                                             a.doc_id(a.doc_rows[at]), " (score ", sa, ") vs id ", b.doc_id(b.doc_rows[at]),
-                                             " (score ", sb, ")");
+                                             a.doc_id(a.doc_rows[at]), " (score ", sa, ") vs id ",
+                                             b.doc_id(b.doc_rows[at]), " (score ", sb, ")");
         }
       }
     }

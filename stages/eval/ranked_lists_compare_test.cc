@@ -32,7 +32,8 @@ TEST(RankedListsCompareTest, DifferentIdAtDifferentScoreIsAMismatch) {
 }
 
 TEST(RankedListsCompareTest, ShapesMustAgree) {
-  EXPECT_EQ(CompareRankedLists(MakeRankedLists(2, {1, 2}, {0, 0}), MakeRankedLists(2, {1, 2, 3, 4}, {0, 0, 0, 0}))
+  EXPECT_EQ(CompareRankedLists(MakeRankedLists(2, {1, 2}, {0, 0}),
+                               MakeRankedLists(2, {1, 2, 3, 4}, {0, 0, 0, 0}))
                 .status()
                 .code(),
             absl::StatusCode::kInvalidArgument);

@@ -24,9 +24,9 @@ constexpr double kMinGeoMean = 1e-5;
 
 // The relevance of each retrieved document in rank order, and the query's judgment statistics.
 struct RankedRels {
-  std::vector<int> rels;  // judgment, kNonPool or kUnjudged, best rank first
-  int64_t num_rel = 0;    // judged >= relevance level
-  int64_t num_nonrel = 0; // judged in [0, relevance level)
+  std::vector<int> rels;                 // judgment, kNonPool or kUnjudged, best rank first
+  int64_t num_rel = 0;                   // judged >= relevance level
+  int64_t num_nonrel = 0;                // judged in [0, relevance level)
   std::vector<int64_t> judged_at_level;  // count of judgments per level >= 0
 };
 
@@ -44,7 +44,8 @@ RankedRels Rank(const std::map<std::string, int>& judgments, std::vector<RunDoc>
   }
   for (const auto& [docno, rel] : judgments) {
     if (rel < 0) continue;
-    if (static_cast<size_t>(rel) >= out.judged_at_level.size()) out.judged_at_level.resize(rel + 1, 0);
+    if (static_cast<size_t>(rel) >= out.judged_at_level.size())
+      out.judged_at_level.resize(rel + 1, 0);
     ++out.judged_at_level[rel];
     (rel >= options.relevance_level ? out.num_rel : out.num_nonrel)++;
   }
@@ -172,31 +173,43 @@ const std::vector<MeasureDef>& Measures() {
       {"num_q", Aggregate::kSum, true, {}, [](Q, R, double) { return 1.0; }},
       {"num_ret", Aggregate::kSum, true, {}, [](Q q, R, double) { return 1.0 * q.NumRet(); }},
       {"num_rel", Aggregate::kSum, true, {}, [](Q, R r, double) { return 1.0 * r.num_rel; }},
-      {"num_rel_ret", Aggregate::kSum, true, {},
+      {"num_rel_ret",
+       Aggregate::kSum,
+       true,
+       {},
        [](Q q, R, double) { return 1.0 * q.RelRetAt(kAll); }},
       {"map", Aggregate::kMean, true, {}, [](Q q, R, double) { return q.AveragePrecision(kAll); }},
-      {"gm_map", Aggregate::kGeoMean, true, {},
+      {"gm_map",
+       Aggregate::kGeoMean,
+       true,
+       {},
        [](Q q, R, double) { return q.AveragePrecision(kAll); }},
       {"Rprec", Aggregate::kMean, true, {}, [](Q q, R, double) { return q.Rprec(); }},
       {"bpref", Aggregate::kMean, true, {}, [](Q q, R, double) { return q.Bpref(); }},
       // Its cut-off is only reachable through the ir_measures name RR@k.
-      {"recip_rank", Aggregate::kMean, true, {},
+      {"recip_rank",
+       Aggregate::kMean,
+       true,
+       {},
        [](Q q, R, double k) { return q.RecipRank(Depth(k)); }},
-      {"iprec_at_recall", Aggregate::kMean, true,
+      {"iprec_at_recall",
+       Aggregate::kMean,
+       true,
        {0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0},
        [](Q q, R, double recall) { return q.InterpolatedPrecisionAtRecall(recall); }},
       {"P", Aggregate::kMean, true, kStandardCutoffs,
        [](Q q, R, double k) { return 1.0 * q.RelRetAt(Depth(k)) / k; }},
       {"recall", Aggregate::kMean, false, kStandardCutoffs,
-       [](Q q, R r, double k) {
-         return r.num_rel ? 1.0 * q.RelRetAt(Depth(k)) / r.num_rel : 0.0;
-       }},
+       [](Q q, R r, double k) { return r.num_rel ? 1.0 * q.RelRetAt(Depth(k)) / r.num_rel : 0.0; }},
       {"ndcg", Aggregate::kMean, false, {}, [](Q q, R, double) { return q.Ndcg(kAll); }},
       {"ndcg_cut", Aggregate::kMean, false, kStandardCutoffs,
        [](Q q, R, double k) { return q.Ndcg(Depth(k)); }},
       {"map_cut", Aggregate::kMean, false, kStandardCutoffs,
        [](Q q, R, double k) { return q.AveragePrecision(Depth(k)); }},
-      {"success", Aggregate::kMean, false, {1, 5, 10},
+      {"success",
+       Aggregate::kMean,
+       false,
+       {1, 5, 10},
        [](Q q, R, double k) { return q.RelRetAt(Depth(k)) > 0 ? 1.0 : 0.0; }},
   };
   return *measures;
@@ -236,10 +249,17 @@ std::vector<std::string> Names(const MeasureSpec& spec, const MeasureDef& def) {
 const std::map<std::string, std::pair<std::string, std::string>>& IrMeasures() {
   static const auto* bases = new std::map<std::string, std::pair<std::string, std::string>>{
       // ir_measures name -> (base without cut-off, base with cut-off)
-      {"AP", {"map", "map_cut"}},       {"nDCG", {"ndcg", "ndcg_cut"}}, {"P", {"", "P"}},
-      {"R", {"", "recall"}},            {"RR", {"recip_rank", "recip_rank"}},
-      {"Rprec", {"Rprec", ""}},         {"Bpref", {"bpref", ""}},       {"Success", {"", "success"}},
-      {"NumRet", {"num_ret", ""}},      {"NumRel", {"num_rel", ""}},    {"NumRelRet", {"num_rel_ret", ""}},
+      {"AP", {"map", "map_cut"}},
+      {"nDCG", {"ndcg", "ndcg_cut"}},
+      {"P", {"", "P"}},
+      {"R", {"", "recall"}},
+      {"RR", {"recip_rank", "recip_rank"}},
+      {"Rprec", {"Rprec", ""}},
+      {"Bpref", {"bpref", ""}},
+      {"Success", {"", "success"}},
+      {"NumRet", {"num_ret", ""}},
+      {"NumRel", {"num_rel", ""}},
+      {"NumRelRet", {"num_rel_ret", ""}},
       {"NumQ", {"num_q", ""}}};
   return *bases;
 }
@@ -252,9 +272,9 @@ absl::Status UnknownMeasure(absl::string_view arg) {
     if (!bases.first.empty()) ir.push_back(name);
     if (!bases.second.empty()) ir.push_back(absl::StrCat(name, "@k"));
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown measure '", arg, "'; trec_eval measures: ", absl::StrJoin(trec, " "),
-      ", sets: official all_trec, ir_measures: ", absl::StrJoin(ir, " ")));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown measure '", arg, "'; trec_eval measures: ", absl::StrJoin(trec, " "),
+                   ", sets: official all_trec, ir_measures: ", absl::StrJoin(ir, " ")));
 }
 
 // ir_measures spellings -> trec_eval measures.
@@ -264,7 +284,8 @@ absl::StatusOr<MeasureSpec> ParseIrMeasure(const std::string& name) {
   auto it = bases->find(parts.first);
   const bool has_cutoff = name.find('@') != std::string::npos;
   int64_t k = 0;
-  if (it == bases->end() || (has_cutoff && (it->second.second.empty() || !absl::SimpleAtoi(parts.second, &k) || k < 1)) ||
+  if (it == bases->end() ||
+      (has_cutoff && (it->second.second.empty() || !absl::SimpleAtoi(parts.second, &k) || k < 1)) ||
       (!has_cutoff && it->second.first.empty())) {
     return UnknownMeasure(name);
   }
@@ -287,7 +308,8 @@ absl::StatusOr<std::vector<MeasureSpec>> ParseMeasures(const std::vector<std::st
     if (def.takes_cutoffs()) {
       if (cutoffs.empty()) cutoffs = def.default_cutoffs;
       for (double c : cutoffs) {
-        if (std::find(spec.cutoffs.begin(), spec.cutoffs.end(), c) == spec.cutoffs.end()) spec.cutoffs.push_back(c);
+        if (std::find(spec.cutoffs.begin(), spec.cutoffs.end(), c) == spec.cutoffs.end())
+          spec.cutoffs.push_back(c);
       }
     }
   };
@@ -308,7 +330,8 @@ absl::StatusOr<std::vector<MeasureSpec>> ParseMeasures(const std::vector<std::st
     std::vector<double> cutoffs;
     if (arg.find('.') != std::string::npos) {
       if (!def->takes_cutoffs()) {
-        return absl::InvalidArgumentError(absl::StrCat("measure '", parts.first, "' takes no cut-offs: '", arg, "'"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("measure '", parts.first, "' takes no cut-offs: '", arg, "'"));
       }
       for (absl::string_view c : absl::StrSplit(parts.second, ',')) {
         double value = 0;
@@ -354,7 +377,8 @@ absl::StatusOr<std::vector<EvalLine>> EvaluateRun(const Qrels& qrels, const Trec
   std::vector<Total> totals;
   for (const MeasureSpec& spec : measures) {
     const MeasureDef* def = FindMeasure(spec.base);
-    if (def == nullptr) return absl::InvalidArgumentError(absl::StrCat("unknown measure '", spec.base, "'"));
+    if (def == nullptr)
+      return absl::InvalidArgumentError(absl::StrCat("unknown measure '", spec.base, "'"));
     std::vector<std::string> names = Names(spec, *def);
     totals.push_back(Total{&spec, def, names, std::vector<double>(names.size(), 0)});
   }
@@ -362,7 +386,8 @@ absl::StatusOr<std::vector<EvalLine>> EvaluateRun(const Qrels& qrels, const Trec
   static const std::vector<RunDoc> kNoDocs;
   for (const std::string& qid : queries) {
     auto docs = run.by_query.find(qid);
-    RankedRels ranked = Rank(qrels.by_query.at(qid), docs == run.by_query.end() ? kNoDocs : docs->second, options);
+    RankedRels ranked =
+        Rank(qrels.by_query.at(qid), docs == run.by_query.end() ? kNoDocs : docs->second, options);
     QueryMeasures q(ranked, options.relevance_level);
     for (Total& total : totals) {
       if (total.def->aggregate == Aggregate::kText) continue;
@@ -397,9 +422,11 @@ absl::StatusOr<std::vector<EvalLine>> EvaluateRun(const Qrels& qrels, const Trec
 }
 
 std::string FormatEvalLine(const EvalLine& line) {
-  if (line.measure == "runid") return absl::StrFormat("%-22s\t%s\t%s", line.measure, line.query, line.text);
+  if (line.measure == "runid")
+    return absl::StrFormat("%-22s\t%s\t%s", line.measure, line.query, line.text);
   if (line.integer) {
-    return absl::StrFormat("%-22s\t%s\t%d", line.measure, line.query, static_cast<int64_t>(line.value));
+    return absl::StrFormat("%-22s\t%s\t%d", line.measure, line.query,
+                           static_cast<int64_t>(line.value));
   }
   return absl::StrFormat("%-22s\t%s\t%6.4f", line.measure, line.query, line.value);
 }

@@ -32,17 +32,17 @@
 namespace trawl {
 
 struct EvalOptions {
-  int relevance_level = 1;                                  // -l
+  int relevance_level = 1;                                    // -l
   int64_t max_results = std::numeric_limits<int64_t>::max();  // -M
-  bool average_complete = false;                            // -c
-  bool per_query = false;                                   // -q
+  bool average_complete = false;                              // -c
+  bool per_query = false;                                     // -q
 };
 
 // One requested measure: a trec_eval base name with cut-offs, or an ir_measures spelling.
 struct MeasureSpec {
-  std::string base;              // "P", "ndcg_cut", "recip_rank", ...
-  std::vector<double> cutoffs;   // for P, recall, ndcg_cut, map_cut, success, iprec_at_recall, RR@k
-  std::string display;           // non-empty for ir_measures names: printed instead
+  std::string base;             // "P", "ndcg_cut", "recip_rank", ...
+  std::vector<double> cutoffs;  // for P, recall, ndcg_cut, map_cut, success, iprec_at_recall, RR@k
+  std::string display;          // non-empty for ir_measures names: printed instead
 };
 
 // Parses -m arguments ("P.5,10", "ndcg_cut.10", "all_trec", "nDCG@10"). No arguments means

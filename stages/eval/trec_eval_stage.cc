@@ -20,7 +20,8 @@ namespace trawl {
 //
 //   stage {
 //     type: "trec_eval"  input: "results:results"  input: "qrels:qrels"  output: "metrics:ir"
-//     options { [type.googleapis.com/trawl.eval.TrecEvalOptions] { measure: "nDCG@10" measure: "RR@10" } }
+//     options { [type.googleapis.com/trawl.eval.TrecEvalOptions] { measure: "nDCG@10" measure:
+//     "RR@10" } }
 //   }
 //
 // Related: trec_eval_stage.proto, qrels_reader, knn_qrels, `trawl eval`.
@@ -54,13 +55,15 @@ class TrecEvalStage : public Stage<eval::TrecEvalOptions> {
       std::vector<RunDoc>& docs = run.by_query[results->query_id(q)];
       for (int64_t j = 0; j < results->k; ++j) {
         const int64_t row = results->doc_rows[q * results->k + j];
-        if (row >= 0) docs.push_back(RunDoc{results->doc_id(row), results->scores[q * results->k + j]});
+        if (row >= 0)
+          docs.push_back(RunDoc{results->doc_id(row), results->scores[q * results->k + j]});
       }
     }
     ASSIGN_OR_RETURN(std::vector<EvalLine> lines, EvaluateRun(*qrels, run, measures_, options_));
     Metrics metrics;
     for (const EvalLine& line : lines) {
-      if (line.query == "all" && line.measure != "runid") metrics.values.emplace_back(line.measure, line.value);
+      if (line.query == "all" && line.measure != "runid")
+        metrics.values.emplace_back(line.measure, line.value);
     }
     return ctx.SetOutput("metrics", std::move(metrics));
   }

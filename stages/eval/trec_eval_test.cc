@@ -61,7 +61,8 @@ TEST(TrecEvalTest, PerQueryValuesWithTiesUnjudgedAndGradedRelevance) {
   EXPECT_EQ(v["success_5/q1"], 1);
   EXPECT_NEAR(v["map_cut_3/q1"], (1.0 / 3) / 3, 1e-12);
   // q2 has no relevant document: every measure is 0, not NaN.
-  for (const char* m : {"map/q2", "Rprec/q2", "recip_rank/q2", "bpref/q2", "ndcg/q2", "P_5/q2", "recall_5/q2"}) {
+  for (const char* m :
+       {"map/q2", "Rprec/q2", "recip_rank/q2", "bpref/q2", "ndcg/q2", "P_5/q2", "recall_5/q2"}) {
     EXPECT_EQ(v[m], 0) << m;
   }
   EXPECT_EQ(v["num_ret/q2"], 2);
@@ -138,9 +139,10 @@ TEST(TrecEvalTest, OfficialSetInTableOrderAndTrecEvalLineFormat) {
   std::vector<EvalLine> lines = *EvaluateRun(qrels, run, *ParseMeasures({}), EvalOptions());
   std::vector<std::string> names;
   for (const EvalLine& line : lines) names.push_back(line.measure);
-  EXPECT_THAT(std::vector<std::string>(names.begin(), names.begin() + 11),
-              ::testing::ElementsAre("runid", "num_q", "num_ret", "num_rel", "num_rel_ret", "map",
-                                     "gm_map", "Rprec", "bpref", "recip_rank", "iprec_at_recall_0.00"));
+  EXPECT_THAT(
+      std::vector<std::string>(names.begin(), names.begin() + 11),
+      ::testing::ElementsAre("runid", "num_q", "num_ret", "num_rel", "num_rel_ret", "map", "gm_map",
+                             "Rprec", "bpref", "recip_rank", "iprec_at_recall_0.00"));
   EXPECT_EQ(names.back(), "P_1000");
   EXPECT_EQ(FormatEvalLine(lines[0]), "runid                 \tall\ttag");
   EXPECT_EQ(FormatEvalLine(lines[2]), "num_ret               \tall\t7");
@@ -150,9 +152,11 @@ TEST(TrecEvalTest, OfficialSetInTableOrderAndTrecEvalLineFormat) {
 TEST(TrecEvalTest, BadMeasuresAreRejectedWithTheKnownOnes) {
   absl::Status s = ParseMeasures({"mapp"}).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(s.message()), ::testing::StartsWith("unknown measure 'mapp'; trec_eval measures: runid"));
+  EXPECT_THAT(std::string(s.message()),
+              ::testing::StartsWith("unknown measure 'mapp'; trec_eval measures: runid"));
   EXPECT_EQ(ParseMeasures({"P.x"}).status().message(), "bad cut-off 'x' in 'P.x'");
-  EXPECT_EQ(ParseMeasures({"map.5"}).status().message(), "measure 'map' takes no cut-offs: 'map.5'");
+  EXPECT_EQ(ParseMeasures({"map.5"}).status().message(),
+            "measure 'map' takes no cut-offs: 'map.5'");
   EXPECT_THAT(std::string(ParseMeasures({"nDCG@0"}).status().message()),
               ::testing::StartsWith("unknown measure 'nDCG@0'"));
 }

@@ -55,8 +55,8 @@ absl::Status CheckNoDuplicates(const TrecRun& run, absl::string_view source) {
     absl::flat_hash_set<std::string> seen;
     for (const RunDoc& doc : docs) {
       if (!seen.insert(doc.docno).second) {
-        return absl::InvalidArgumentError(absl::StrCat(source, ": query ", qid, " retrieves document ",
-                                                       doc.docno, " twice"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(source, ": query ", qid, " retrieves document ", doc.docno, " twice"));
       }
     }
   }
@@ -91,7 +91,8 @@ absl::StatusOr<TrecRun> ParseTrecRun(absl::string_view text, absl::string_view s
     long long rank = 0;
     if (f.size() != 6 || !absl::SimpleAtoi(f[3], &rank) || !absl::SimpleAtod(f[4], &score)) {
       return LineError(source, line_number,
-                       "6 columns \"QID Q0 DOCNO RANK SCORE TAG\" with a numeric RANK and SCORE", line);
+                       "6 columns \"QID Q0 DOCNO RANK SCORE TAG\" with a numeric RANK and SCORE",
+                       line);
     }
     if (run.tag.empty()) run.tag = std::string(f[5]);
     run.by_query[std::string(f[0])].push_back(RunDoc{std::string(f[2]), score});
@@ -105,12 +106,15 @@ absl::StatusOr<TrecRun> ParseTrecRun(absl::string_view text, absl::string_view s
 absl::StatusOr<TrecRun> ParseMsMarcoRun(absl::string_view text, absl::string_view source) {
   TrecRun run;
   absl::Status status = ForEachLine(text, [&](absl::string_view line, int line_number) {
-    std::vector<absl::string_view> f = absl::StrSplit(absl::StripTrailingAsciiWhitespace(line), '\t');
+    std::vector<absl::string_view> f =
+        absl::StrSplit(absl::StripTrailingAsciiWhitespace(line), '\t');
     long long rank = 0;
     if (f.size() != 3 || !absl::SimpleAtoi(f[2], &rank)) {
-      return LineError(source, line_number, "\"QID<TAB>DOCNO<TAB>RANK\" with an integer RANK", line);
+      return LineError(source, line_number, "\"QID<TAB>DOCNO<TAB>RANK\" with an integer RANK",
+                       line);
     }
-    run.by_query[std::string(f[0])].push_back(RunDoc{std::string(f[1]), -static_cast<double>(rank)});
+    run.by_query[std::string(f[0])].push_back(
+        RunDoc{std::string(f[1]), -static_cast<double>(rank)});
     return absl::OkStatus();
   });
   if (status.ok()) status = CheckNoDuplicates(run, source);
@@ -118,22 +122,25 @@ absl::StatusOr<TrecRun> ParseMsMarcoRun(absl::string_view text, absl::string_vie
   return run;
 }
 
-absl::StatusOr<std::vector<Query>> ParseTsvQueries(absl::string_view text, absl::string_view source) {
+absl::StatusOr<std::vector<Query>> ParseTsvQueries(absl::string_view text,
+                                                   absl::string_view source) {
   std::vector<Query> queries;
   absl::Status status = ForEachLine(text, [&](absl::string_view line, int line_number) {
-    std::pair<absl::string_view, absl::string_view> parts = absl::StrSplit(line, absl::MaxSplits('\t', 1));
+    std::pair<absl::string_view, absl::string_view> parts =
+        absl::StrSplit(line, absl::MaxSplits('\t', 1));
     if (parts.first.empty() || line.find('\t') == absl::string_view::npos) {
       return LineError(source, line_number, "\"QID<TAB>TEXT\"", line);
     }
-    queries.push_back(Query{std::string(parts.first),
-                            std::string(absl::StripAsciiWhitespace(parts.second))});
+    queries.push_back(
+        Query{std::string(parts.first), std::string(absl::StripAsciiWhitespace(parts.second))});
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
   return queries;
 }
 
-absl::StatusOr<std::vector<Query>> ParseTrecTopics(absl::string_view text, absl::string_view source) {
+absl::StatusOr<std::vector<Query>> ParseTrecTopics(absl::string_view text,
+                                                   absl::string_view source) {
   std::vector<Query> topics;
   Query current;
   bool in_top = false, in_title = false;
@@ -202,15 +209,17 @@ std::string FormatRanked(const TrecRun& run, WriteLine write_line) {
 }  // namespace
 
 std::string FormatTrecRun(const TrecRun& run, absl::string_view tag) {
-  return FormatRanked(run, [&](std::string& out, const std::string& qid, const RunDoc& doc, size_t rank) {
-    absl::StrAppendFormat(&out, "%s Q0 %s %d %.6f %s\n", qid, doc.docno, rank, doc.score, tag);
-  });
+  return FormatRanked(
+      run, [&](std::string& out, const std::string& qid, const RunDoc& doc, size_t rank) {
+        absl::StrAppendFormat(&out, "%s Q0 %s %d %.6f %s\n", qid, doc.docno, rank, doc.score, tag);
+      });
 }
 
 std::string FormatMsMarcoRun(const TrecRun& run) {
-  return FormatRanked(run, [](std::string& out, const std::string& qid, const RunDoc& doc, size_t rank) {
-    absl::StrAppendFormat(&out, "%s\t%s\t%d\n", qid, doc.docno, rank);
-  });
+  return FormatRanked(run,
+                      [](std::string& out, const std::string& qid, const RunDoc& doc, size_t rank) {
+                        absl::StrAppendFormat(&out, "%s\t%s\t%d\n", qid, doc.docno, rank);
+                      });
 }
 
 }  // namespace trawl

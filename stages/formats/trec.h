@@ -51,8 +51,10 @@ struct Query {
 absl::StatusOr<Qrels> ParseQrels(absl::string_view text, absl::string_view source);
 absl::StatusOr<TrecRun> ParseTrecRun(absl::string_view text, absl::string_view source);
 absl::StatusOr<TrecRun> ParseMsMarcoRun(absl::string_view text, absl::string_view source);
-absl::StatusOr<std::vector<Query>> ParseTsvQueries(absl::string_view text, absl::string_view source);
-absl::StatusOr<std::vector<Query>> ParseTrecTopics(absl::string_view text, absl::string_view source);
+absl::StatusOr<std::vector<Query>> ParseTsvQueries(absl::string_view text,
+                                                   absl::string_view source);
+absl::StatusOr<std::vector<Query>> ParseTrecTopics(absl::string_view text,
+                                                   absl::string_view source);
 
 // The same from files (paths resolved as user paths); NotFound when unreadable.
 absl::StatusOr<Qrels> ReadQrels(absl::string_view path);

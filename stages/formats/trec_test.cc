@@ -21,8 +21,9 @@ TEST(TrecFormatTest, MalformedLinesNameFileLineAndExpectation) {
   EXPECT_EQ(ParseTrecRun("1 Q0 a 1 0.5\n", "run.txt").status().message(),
             "run.txt:1: expected 6 columns \"QID Q0 DOCNO RANK SCORE TAG\" with a numeric RANK and "
             "SCORE, found \"1 Q0 a 1 0.5\"");
-  EXPECT_EQ(ParseMsMarcoRun("1\ta\tfirst\n", "m.tsv").status().message(),
-            "m.tsv:1: expected \"QID<TAB>DOCNO<TAB>RANK\" with an integer RANK, found \"1\ta\tfirst\"");
+  EXPECT_EQ(
+      ParseMsMarcoRun("1\ta\tfirst\n", "m.tsv").status().message(),
+      "m.tsv:1: expected \"QID<TAB>DOCNO<TAB>RANK\" with an integer RANK, found \"1\ta\tfirst\"");
 }
 
 TEST(TrecFormatTest, DuplicatesAreErrors) {
@@ -37,7 +38,8 @@ TEST(TrecFormatTest, MsMarcoRunScoresByRank) {
   EXPECT_EQ(FormatTrecRun(run, "ms"), "7 Q0 d2 1 -1.000000 ms\n7 Q0 d1 2 -2.000000 ms\n");
   EXPECT_EQ(FormatMsMarcoRun(run), "7\td2\t1\n7\td1\t2\n");
   // Written and read back, the run is the same.
-  EXPECT_EQ(FormatMsMarcoRun(*ParseMsMarcoRun(FormatMsMarcoRun(run), "again")), FormatMsMarcoRun(run));
+  EXPECT_EQ(FormatMsMarcoRun(*ParseMsMarcoRun(FormatMsMarcoRun(run), "again")),
+            FormatMsMarcoRun(run));
 }
 
 TEST(TrecFormatTest, TsvQueriesAndTrecTopics) {
@@ -47,8 +49,10 @@ TEST(TrecFormatTest, TsvQueriesAndTrecTopics) {
   EXPECT_EQ(ParseTsvQueries("no tab here\n", "q.tsv").status().message(),
             "q.tsv:1: expected \"QID<TAB>TEXT\", found \"no tab here\"");
   std::vector<Query> topics = *ParseTrecTopics(
-      "<top>\n<num> Number: 301\n<title> International\nOrganized Crime\n<desc> Description:\nx\n</top>\n"
-      "<top>\n<num> Number: 302 \n<title> Topic: Poliomyelitis\n</top>\n", "topics");
+      "<top>\n<num> Number: 301\n<title> International\nOrganized Crime\n<desc> "
+      "Description:\nx\n</top>\n"
+      "<top>\n<num> Number: 302 \n<title> Topic: Poliomyelitis\n</top>\n",
+      "topics");
   ASSERT_EQ(topics.size(), 2);
   EXPECT_EQ(topics[0].id, "301");
   EXPECT_EQ(topics[0].text, "International Organized Crime");

@@ -19,7 +19,9 @@ namespace trawl {
 class QrelsReaderStage : public Stage<io::QrelsReaderOptions> {
  public:
   static constexpr char kType[] = "qrels_reader";
-  static StageContract Contract() { return {StageKind::kSource, {}, {SlotSpec::Of<Qrels>("qrels")}}; }
+  static StageContract Contract() {
+    return {StageKind::kSource, {}, {SlotSpec::Of<Qrels>("qrels")}};
+  }
 
   absl::Status Open(const io::QrelsReaderOptions& options) override {
     if (options.path().empty()) return absl::InvalidArgumentError("path is required");

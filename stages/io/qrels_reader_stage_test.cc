@@ -10,7 +10,8 @@ namespace {
 
 absl::StatusOr<StageTestRunner> Reader(const std::string& path) {
   return StageTestRunner::Create(R"cfg(type: "qrels_reader"
-    options { [type.googleapis.com/trawl.io.QrelsReaderOptions] { path: ")cfg" + path + "\" } }");
+    options { [type.googleapis.com/trawl.io.QrelsReaderOptions] { path: ")cfg" +
+                                 path + "\" } }");
 }
 
 TEST(QrelsReaderStageTest, ReadsTheFixture) {
@@ -32,7 +33,8 @@ TEST(QrelsReaderStageTest, MissingFileAndMalformedLinesAreNamed) {
   absl::StatusOr<StageTestRunner> bad =
       Reader(std::string(std::getenv("TEST_SRCDIR")) + "/trawl/tests/testdata/tiny/run.txt");
   ASSERT_TRUE(bad.ok());
-  EXPECT_THAT(std::string(bad->Run().message()), ::testing::HasSubstr("run.txt:1: expected \"QID ITER DOCNO REL\""));
+  EXPECT_THAT(std::string(bad->Run().message()),
+              ::testing::HasSubstr("run.txt:1: expected \"QID ITER DOCNO REL\""));
 }
 
 }  // namespace

@@ -35,7 +35,8 @@ class TrecRunWriterStage : public Stage<io::TrecRunWriterOptions> {
   absl::Status Open(const io::TrecRunWriterOptions& options) override {
     if (options.path().empty()) return absl::InvalidArgumentError("path is required");
     if (options.tag().find_first_of(" \t\n") != std::string::npos) {
-      return absl::InvalidArgumentError(absl::StrCat("tag '", options.tag(), "' contains whitespace"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("tag '", options.tag(), "' contains whitespace"));
     }
     path_ = ResolveUserPath(options.path());
     tag_ = options.tag().empty() ? "trawl" : options.tag();
@@ -47,7 +48,8 @@ class TrecRunWriterStage : public Stage<io::TrecRunWriterOptions> {
     const std::string temp = path_ + ".tmp";
     {
       std::ofstream out(temp, std::ios::trunc);
-      if (!out) return absl::PermissionDeniedError(absl::StrCat("cannot write run file '", temp, "'"));
+      if (!out)
+        return absl::PermissionDeniedError(absl::StrCat("cannot write run file '", temp, "'"));
       for (int64_t q = 0; q < results->num_queries; ++q) {
         for (int64_t j = 0; j < results->k; ++j) {
           const int64_t row = results->doc_rows[q * results->k + j];
@@ -60,7 +62,8 @@ class TrecRunWriterStage : public Stage<io::TrecRunWriterOptions> {
       if (!out.good()) return absl::DataLossError(absl::StrCat("write to '", temp, "' failed"));
     }
     if (std::rename(temp.c_str(), path_.c_str()) != 0) {
-      return absl::PermissionDeniedError(absl::StrCat("cannot move run file into place at '", path_, "'"));
+      return absl::PermissionDeniedError(
+          absl::StrCat("cannot move run file into place at '", path_, "'"));
     }
     (*ctx.report().mutable_notes())["path"] = path_;
     return absl::OkStatus();

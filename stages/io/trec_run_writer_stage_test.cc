@@ -20,8 +20,8 @@ TEST(TrecRunWriterStageTest, WritesSixColumnLinesAndSkipsMissingResults) {
   const std::string path = ::testing::TempDir() + "/out.run";
   absl::StatusOr<StageTestRunner> runner = StageTestRunner::Create(
       R"cfg(type: "trec_run_writer"
-           options { [type.googleapis.com/trawl.io.TrecRunWriterOptions] { path: ")cfg" + path +
-      R"cfg(" tag: "flat" } })cfg");
+           options { [type.googleapis.com/trawl.io.TrecRunWriterOptions] { path: ")cfg" +
+      path + R"cfg(" tag: "flat" } })cfg");
   ASSERT_TRUE(runner.ok()) << runner.status();
   RankedLists results;
   results.num_queries = 2;

@@ -53,7 +53,8 @@ void FillRows(const ClusteredDenseSpec& spec, const std::vector<float>& centers,
   out.rows = rows;
   out.dim = spec.dim;
   out.data.resize(rows * spec.dim);
-  const int threads = static_cast<int>(std::max(1u, std::min(8u, std::thread::hardware_concurrency())));
+  const int threads =
+      static_cast<int>(std::max(1u, std::min(8u, std::thread::hardware_concurrency())));
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
@@ -61,7 +62,8 @@ void FillRows(const ClusteredDenseSpec& spec, const std::vector<float>& centers,
         RowRng rng(spec.seed, stream, static_cast<uint64_t>(i));
         const float* center = centers.data() + rng.Below(spec.num_clusters) * spec.dim;
         float* row = out.data.data() + i * spec.dim;
-        for (int64_t j = 0; j < spec.dim; ++j) row[j] = center[j] + spec.noise_stddev * rng.Normal();
+        for (int64_t j = 0; j < spec.dim; ++j)
+          row[j] = center[j] + spec.noise_stddev * rng.Normal();
       }
     });
   }
@@ -91,7 +93,8 @@ absl::StatusOr<ClusteredDense> GenerateClusteredDense(const ClusteredDenseSpec& 
   std::vector<float> centers(spec.num_clusters * spec.dim);
   for (int64_t c = 0; c < spec.num_clusters; ++c) {
     RowRng rng(spec.seed, kCenters, static_cast<uint64_t>(c));
-    for (int64_t j = 0; j < spec.dim; ++j) centers[c * spec.dim + j] = spec.center_stddev * rng.Normal();
+    for (int64_t j = 0; j < spec.dim; ++j)
+      centers[c * spec.dim + j] = spec.center_stddev * rng.Normal();
   }
   ClusteredDense data;
   FillRows(spec, centers, kCorpus, spec.num_vectors, data.corpus);

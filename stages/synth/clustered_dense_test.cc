@@ -29,7 +29,8 @@ TEST(ClusteredDenseTest, SameSpecGivesIdenticalData) {
 TEST(ClusteredDenseTest, SeedChangesTheData) {
   ClusteredDenseSpec other = Small();
   other.seed = 7;
-  EXPECT_NE(GenerateClusteredDense(Small())->corpus.data, GenerateClusteredDense(other)->corpus.data);
+  EXPECT_NE(GenerateClusteredDense(Small())->corpus.data,
+            GenerateClusteredDense(other)->corpus.data);
 }
 
 // Golden values, recorded from this generator (the same at -O0 and -O2): they guard its algorithm,

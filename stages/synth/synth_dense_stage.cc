@@ -13,7 +13,8 @@ namespace trawl {
 //
 //   stage {
 //     type: "synth_dense"  output: "corpus:corpus"  output: "queries:queries"
-//     options { [type.googleapis.com/trawl.synth.SynthDenseOptions] { num_vectors: 100000 dim: 128 } }
+//     options { [type.googleapis.com/trawl.synth.SynthDenseOptions] { num_vectors: 100000 dim: 128
+//     } }
 //   }
 //
 // Related: synth_dense_stage.proto, exact_knn (ground truth for these queries).
@@ -40,14 +41,16 @@ class SynthDenseStage : public Stage<synth::SynthDenseOptions> {
     probe.num_vectors = probe.num_queries = 1;
     probe.num_clusters = 1;
     if (spec_.num_vectors < 0 || spec_.num_queries < 0 || spec_.dim < 0 || spec_.num_clusters < 0) {
-      return absl::InvalidArgumentError("num_vectors, num_queries, dim and num_clusters must be >= 0");
+      return absl::InvalidArgumentError(
+          "num_vectors, num_queries, dim and num_clusters must be >= 0");
     }
     return GenerateClusteredDense(probe).status();
   }
 
   absl::Status Run(StageContext& ctx) override {
     ASSIGN_OR_RETURN(ClusteredDense data, GenerateClusteredDense(spec_));
-    ctx.report().mutable_notes()->insert({"corpus", absl::StrCat(data.corpus.rows, " x ", data.corpus.dim)});
+    ctx.report().mutable_notes()->insert(
+        {"corpus", absl::StrCat(data.corpus.rows, " x ", data.corpus.dim)});
     RETURN_IF_ERROR(ctx.SetOutput("corpus", std::move(data.corpus)));
     return ctx.SetOutput("queries", std::move(data.queries));
   }

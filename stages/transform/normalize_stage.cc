@@ -20,7 +20,9 @@ class NormalizeStage : public Stage<transform::NormalizeOptions> {
  public:
   static constexpr char kType[] = "normalize";
   static StageContract Contract() {
-    return {StageKind::kTransform, {SlotSpec::Of<DenseMatrix>("in")}, {SlotSpec::Of<DenseMatrix>("out")}};
+    return {StageKind::kTransform,
+            {SlotSpec::Of<DenseMatrix>("in")},
+            {SlotSpec::Of<DenseMatrix>("out")}};
   }
 
   absl::Status Run(StageContext& ctx) override {

@@ -16,11 +16,13 @@ namespace trawl {
 // of them strictly higher.
 std::vector<bool> ParetoFront(const std::vector<sweep::PointResult>& results);
 
-std::string SummaryTable(const std::vector<sweep::PointResult>& results, const std::vector<bool>& front,
-                         const std::string& recall_metric);
-std::string SummaryCsv(const std::vector<sweep::PointResult>& results, const std::vector<bool>& front);
-std::string ParetoSvg(const std::vector<sweep::PointResult>& results, const std::vector<bool>& front,
-                      const std::string& title, const std::string& recall_metric);
+std::string SummaryTable(const std::vector<sweep::PointResult>& results,
+                         const std::vector<bool>& front, const std::string& recall_metric);
+std::string SummaryCsv(const std::vector<sweep::PointResult>& results,
+                       const std::vector<bool>& front);
+std::string ParetoSvg(const std::vector<sweep::PointResult>& results,
+                      const std::vector<bool>& front, const std::string& title,
+                      const std::string& recall_metric);
 
 // Prints the table to stdout and writes summary.csv, plot.svg and (with rsvg-convert) plot.png.
 absl::Status WriteSweepOutputs(const std::vector<sweep::PointResult>& results,

@@ -18,7 +18,7 @@ sweep::PointResult Point(const std::string& id, double recall, double qps, bool 
 
 TEST(ParetoPlotTest, FrontKeepsOnlyUndominatedSuccessfulPoints) {
   std::vector<sweep::PointResult> results = {
-      Point("fast", 0.5, 1000), Point("slow_exact", 1.0, 10), Point("dominated", 0.5, 500),
+      Point("fast", 0.5, 1000),  Point("slow_exact", 1.0, 10),    Point("dominated", 0.5, 500),
       Point("middle", 0.9, 100), Point("worse_middle", 0.8, 100), Point("failed", 1.0, 1e6, false)};
   EXPECT_THAT(ParetoFront(results), ::testing::ElementsAre(true, true, false, true, false, false));
 }
@@ -37,7 +37,8 @@ TEST(ParetoPlotTest, SvgHasEveryPointTheFrontAndAxes) {
   std::string svg = ParetoSvg(results, ParetoFront(results), "sweep demo", "eval/recall@10");
   EXPECT_EQ(std::count(svg.begin(), svg.end(), '\n') > 10, true);
   size_t circles = 0;
-  for (size_t at = svg.find("<circle"); at != std::string::npos; at = svg.find("<circle", at + 1)) ++circles;
+  for (size_t at = svg.find("<circle"); at != std::string::npos; at = svg.find("<circle", at + 1))
+    ++circles;
   EXPECT_EQ(circles, 3 + 2);  // three points and two legend marks; the failed point is not drawn
   EXPECT_THAT(svg, ::testing::HasSubstr("<polyline points=\""));
   EXPECT_THAT(svg, ::testing::HasSubstr("eval/recall@10 (higher is better)"));
@@ -47,7 +48,8 @@ TEST(ParetoPlotTest, SvgHasEveryPointTheFrontAndAxes) {
 
 TEST(ParetoPlotTest, NothingToPlotSaysSo) {
   std::vector<sweep::PointResult> results = {Point("x", 0, 0, false)};
-  EXPECT_THAT(ParetoSvg(results, ParetoFront(results), "t", "r"), ::testing::HasSubstr("no successful point"));
+  EXPECT_THAT(ParetoSvg(results, ParetoFront(results), "t", "r"),
+              ::testing::HasSubstr("no successful point"));
 }
 
 }  // namespace

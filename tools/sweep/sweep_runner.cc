@@ -23,11 +23,11 @@
 #include "pipelines/config_loader.h"
 #include "pipelines/hashing.h"
 #include "pipelines/paths.h"
-#include "pipelines/status_util.h"
-#include "pipelines/text_proto.h"
 #include "pipelines/progress.h"
 #include "pipelines/registry.h"
 #include "pipelines/report.pb.h"
+#include "pipelines/status_util.h"
+#include "pipelines/text_proto.h"
 #include "tools/sweep/pareto_plot.h"
 
 namespace trawl {
@@ -133,23 +133,27 @@ absl::Status SetStageOption(PipelineConfig& config, const std::string& stage,
   for (StageConfig& node : *config.mutable_stage()) {
     const std::string name = node.name().empty() ? node.type() : node.name();
     if (name != stage) continue;
-    absl::StatusOr<const StageRegistration*> registration = StageRegistry::Global().Get(node.type());
+    absl::StatusOr<const StageRegistration*> registration =
+        StageRegistry::Global().Get(node.type());
     if (!registration.ok()) return registration.status();
     std::unique_ptr<google::protobuf::Message> options((*registration)->options_prototype->New());
     if (node.has_options() && !node.options().UnpackTo(options.get())) {
-      return absl::InvalidArgumentError(absl::StrCat("stage '", stage, "': options are not ", options->GetTypeName()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("stage '", stage, "': options are not ", options->GetTypeName()));
     }
     const FieldDescriptor* descriptor = options->GetDescriptor()->FindFieldByName(field);
     if (descriptor == nullptr || descriptor->is_repeated()) {
       std::vector<std::string> fields;
       for (int i = 0; i < options->GetDescriptor()->field_count(); ++i) {
-        if (!options->GetDescriptor()->field(i)->is_repeated()) fields.push_back(options->GetDescriptor()->field(i)->name());
+        if (!options->GetDescriptor()->field(i)->is_repeated())
+          fields.push_back(options->GetDescriptor()->field(i)->name());
       }
-      return absl::InvalidArgumentError(absl::StrCat("stage '", stage, "' (", node.type(),
-                                                     ") has no single option '", field,
-                                                     "'; its options: ", absl::StrJoin(fields, ", ")));
+      return absl::InvalidArgumentError(
+          absl::StrCat("stage '", stage, "' (", node.type(), ") has no single option '", field,
+                       "'; its options: ", absl::StrJoin(fields, ", ")));
     }
-    if (!google::protobuf::TextFormat::ParseFieldValueFromString(value, descriptor, options.get())) {
+    if (!google::protobuf::TextFormat::ParseFieldValueFromString(value, descriptor,
+                                                                 options.get())) {
       return absl::InvalidArgumentError(absl::StrCat("stage '", stage, "': '", value,
                                                      "' is not a valid value for ", field, " (",
                                                      descriptor->type_name(), ")"));
@@ -157,7 +161,8 @@ absl::Status SetStageOption(PipelineConfig& config, const std::string& stage,
     node.mutable_options()->PackFrom(*options);
     return absl::OkStatus();
   }
-  return absl::InvalidArgumentError(absl::StrCat("the base config has no stage named '", stage, "'"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("the base config has no stage named '", stage, "'"));
 }
 
 absl::StatusOr<std::vector<SweepPoint>> ExpandSweep(const sweep::SweepConfig& sweep,
@@ -170,7 +175,8 @@ absl::StatusOr<std::vector<SweepPoint>> ExpandSweep(const sweep::SweepConfig& sw
     grid[0].config = base->config;
     for (const sweep::Axis& axis : sweep.axis()) {
       if (axis.values().empty()) {
-        return absl::InvalidArgumentError(absl::StrCat("axis ", axis.stage(), ".", axis.field(), " has no values"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("axis ", axis.stage(), ".", axis.field(), " has no values"));
       }
       std::vector<SweepPoint> next;
       for (const SweepPoint& point : grid) {
@@ -199,10 +205,12 @@ absl::StatusOr<std::vector<SweepPoint>> ExpandSweep(const sweep::SweepConfig& sw
     point.config = pipeline->config;
     points.push_back(std::move(point));
   }
-  if (points.empty()) return absl::InvalidArgumentError("the sweep has neither base_config nor config");
+  if (points.empty())
+    return absl::InvalidArgumentError("the sweep has neither base_config nor config");
   // Validate every point now, so a typo fails the sweep before its first hour.
   for (const SweepPoint& point : points) {
-    absl::StatusOr<Pipeline> checked = ParsePipelineText(PipelineConfigText(point.config), point.id);
+    absl::StatusOr<Pipeline> checked =
+        ParsePipelineText(PipelineConfigText(point.config), point.id);
     if (!checked.ok()) return checked.status();
   }
   return points;
@@ -212,19 +220,22 @@ absl::StatusOr<std::vector<sweep::PointResult>> LoadResults(const std::string& p
   std::vector<sweep::PointResult> results;
   absl::StatusOr<std::string> text = ReadText(path);
   if (!text.ok()) return results;  // no results yet
-  size_t complete = 0;  // bytes up to the end of the last good line
+  size_t complete = 0;             // bytes up to the end of the last good line
   size_t start = 0;
   int line_number = 0;
   while (start < text->size()) {
     const size_t end = text->find('\n', start);
     ++line_number;
     const bool last = end == std::string::npos || end + 1 >= text->size();
-    const std::string line = text->substr(start, end == std::string::npos ? std::string::npos : end - start);
+    const std::string line =
+        text->substr(start, end == std::string::npos ? std::string::npos : end - start);
     sweep::PointResult result;
-    const bool parsed = !line.empty() && google::protobuf::util::JsonStringToMessage(line, &result).ok();
+    const bool parsed =
+        !line.empty() && google::protobuf::util::JsonStringToMessage(line, &result).ok();
     if (!parsed || end == std::string::npos) {
       if (!last) {
-        return absl::DataLossError(absl::StrCat(path, ":", line_number, ": not a result line: ", line));
+        return absl::DataLossError(
+            absl::StrCat(path, ":", line_number, ": not a result line: ", line));
       }
       break;  // a torn last line: the point in flight when the sweep was killed
     }
@@ -248,7 +259,9 @@ absl::Status AppendResult(const std::string& path, const sweep::PointResult& res
   }
   json += "\n";
   const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  if (fd < 0) return absl::PermissionDeniedError(absl::StrCat("cannot open ", path, ": ", std::strerror(errno)));
+  if (fd < 0)
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot open ", path, ": ", std::strerror(errno)));
   const bool written = write(fd, json.data(), json.size()) == static_cast<ssize_t>(json.size());
   fsync(fd);
   close(fd);
@@ -265,7 +278,7 @@ absl::StatusOr<std::vector<sweep::PointResult>> RunSweep(const SweepRunOptions& 
   absl::StatusOr<std::vector<SweepPoint>> points = ExpandSweep(sweep, sweep_dir);
   if (!points.ok()) return points.status();
 
-  std::string out_dir = !options.output_dir.empty() ? options.output_dir
+  std::string out_dir = !options.output_dir.empty()   ? options.output_dir
                         : !sweep.output_dir().empty() ? sweep.output_dir()
                                                       : absl::StrCat("sweep_", sweep.name());
   out_dir = ResolveUserPath(out_dir);
@@ -316,7 +329,8 @@ absl::StatusOr<std::vector<sweep::PointResult>> RunSweep(const SweepRunOptions& 
     absl::Status appended = AppendResult(results_path, result);
     if (!appended.ok()) return appended;
     by_id[point.id] = result;
-    progress.Update(++done, absl::StrCat(point.id, result.ok() ? " ok" : " FAILED: " + result.error()));
+    progress.Update(++done,
+                    absl::StrCat(point.id, result.ok() ? " ok" : " FAILED: " + result.error()));
   }
   progress.Finish();
   if (skipped > 0) std::fprintf(stderr, "skipped %zu points finished earlier\n", skipped);

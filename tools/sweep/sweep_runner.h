@@ -6,8 +6,8 @@
 // loses only the point in flight; a half-written last line is dropped on reload.
 //
 //   output_dir/points/<n>.pbtxt   the point's pipeline      output_dir/points/<n>.log  its output
-//   output_dir/points/<n>.json    its report                output_dir/results.jsonl   one line each
-//   output_dir/summary.csv, plot.svg (+ plot.png when rsvg-convert is installed)
+//   output_dir/points/<n>.json    its report                output_dir/results.jsonl   one line
+//   each output_dir/summary.csv, plot.svg (+ plot.png when rsvg-convert is installed)
 //
 // Not thread-safe; one sweep per output directory at a time.
 #ifndef TRAWL_TOOLS_SWEEP_SWEEP_RUNNER_H_
@@ -51,9 +51,9 @@ std::string RunInChildProcess(const std::vector<std::string>& argv, const std::s
                               int timeout_seconds);
 
 struct SweepRunOptions {
-  std::string sweep_path;    // the SweepConfig text file
-  std::string trawl_binary;  // runs each point: TRAWL_BINARY run POINT --report=...
-  std::string output_dir;    // overrides the config's
+  std::string sweep_path;                   // the SweepConfig text file
+  std::string trawl_binary;                 // runs each point: TRAWL_BINARY run POINT --report=...
+  std::string output_dir;                   // overrides the config's
   std::vector<std::string> extra_run_args;  // e.g. --device=cpu
   bool keep_failed = false;  // reuse failed points' results instead of running them again
 };

@@ -59,9 +59,10 @@ std::string Trawl() { return std::string(std::getenv("TEST_SRCDIR")) + "/trawl/t
 
 std::string WriteSweep(const std::string& dir, const std::string& axes) {
   std::ofstream(dir + "/base.pbtxt") << kBase;
-  std::ofstream(dir + "/sweep.pbtxt") << "name: \"t\" base_config: \"base.pbtxt\" " << axes
-                                      << " recall_metric: \"eval/recall@10\" throughput_stage: \"search\""
-                                      << " output_dir: \"" << dir << "/out\"";
+  std::ofstream(dir + "/sweep.pbtxt")
+      << "name: \"t\" base_config: \"base.pbtxt\" " << axes
+      << " recall_metric: \"eval/recall@10\" throughput_stage: \"search\""
+      << " output_dir: \"" << dir << "/out\"";
   return dir + "/sweep.pbtxt";
 }
 
@@ -77,15 +78,17 @@ TEST(SweepRunnerTest, GridIsTheCartesianProductFirstAxisOutermost) {
   WriteSweep(dir, "");
   sweep::SweepConfig sweep;
   ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(
-      "base_config: \"base.pbtxt\" axis { stage: \"index\" field: \"nlist\" values: \"16\" values: \"32\" }"
+      "base_config: \"base.pbtxt\" axis { stage: \"index\" field: \"nlist\" values: \"16\" values: "
+      "\"32\" }"
       " axis { stage: \"search\" field: \"nprobe\" values: \"1\" values: \"4\" }",
       &sweep));
   absl::StatusOr<std::vector<SweepPoint>> points = ExpandSweep(sweep, dir);
   ASSERT_TRUE(points.ok()) << points.status();
   std::vector<std::string> ids;
   for (const SweepPoint& p : *points) ids.push_back(p.id);
-  EXPECT_THAT(ids, ::testing::ElementsAre("index.nlist=16,search.nprobe=1", "index.nlist=16,search.nprobe=4",
-                                          "index.nlist=32,search.nprobe=1", "index.nlist=32,search.nprobe=4"));
+  EXPECT_THAT(ids, ::testing::ElementsAre(
+                       "index.nlist=16,search.nprobe=1", "index.nlist=16,search.nprobe=4",
+                       "index.nlist=32,search.nprobe=1", "index.nlist=32,search.nprobe=4"));
   EXPECT_EQ((*points)[3].params.at("index.nlist"), "32");
   const std::string text = PipelineConfigText((*points)[3].config);
   EXPECT_THAT(text, HasSubstr("nlist: 32"));
@@ -143,7 +146,8 @@ TEST(SweepRunnerTest, TornLastLineIsDroppedAndCorruptMiddleLineIsAnError) {
 TEST(SweepRunnerTest, ChildProcessFailuresAreDescribed) {
   const std::string log = ::testing::TempDir() + "/child.log";
   EXPECT_EQ(RunInChildProcess({"/bin/sh", "-c", "echo fine"}, log, 10), "");
-  EXPECT_EQ(RunInChildProcess({"/bin/sh", "-c", "echo 'trawl: no GPU' >&2; exit 1"}, log, 10), "trawl: no GPU");
+  EXPECT_EQ(RunInChildProcess({"/bin/sh", "-c", "echo 'trawl: no GPU' >&2; exit 1"}, log, 10),
+            "trawl: no GPU");
   EXPECT_EQ(RunInChildProcess({"/bin/sh", "-c", "echo partial; kill -ABRT $$"}, log, 10),
             "crashed: signal 6 (Aborted); last output: partial");
   EXPECT_EQ(RunInChildProcess({"/bin/sleep", "5"}, log, 1), "killed after the 1 s timeout");
@@ -151,14 +155,15 @@ TEST(SweepRunnerTest, ChildProcessFailuresAreDescribed) {
 
 TEST(SweepRunnerTest, FailedPointIsRecordedAndTheSweepGoesOn) {
   const std::string dir = Dir("failing");
-  const std::string path =
-      WriteSweep(dir, "axis { stage: \"index\" field: \"train_size\" values: \"10\" values: \"0\" }");
+  const std::string path = WriteSweep(
+      dir, "axis { stage: \"index\" field: \"train_size\" values: \"10\" values: \"0\" }");
   SweepRunOptions options{path, Trawl(), ""};
   absl::StatusOr<std::vector<sweep::PointResult>> results = RunSweep(options);
   ASSERT_TRUE(results.ok()) << results.status();
   ASSERT_EQ(results->size(), 2);
   EXPECT_FALSE((*results)[0].ok());  // 64 lists cannot be trained on 10 vectors: FAISS throws
-  EXPECT_THAT((*results)[0].error(), HasSubstr("stage 'index' (faiss_index_build): building IVF64,Flat"));
+  EXPECT_THAT((*results)[0].error(),
+              HasSubstr("stage 'index' (faiss_index_build): building IVF64,Flat"));
   EXPECT_TRUE((*results)[1].ok()) << (*results)[1].error();
   EXPECT_GT((*results)[1].recall(), 0.3);
   EXPECT_GT((*results)[1].queries_per_second(), 0);
@@ -168,8 +173,8 @@ TEST(SweepRunnerTest, FailedPointIsRecordedAndTheSweepGoesOn) {
 
 TEST(SweepRunnerTest, FailedPointsRunAgainUnlessKeptAndStaleConfigsRerun) {
   const std::string dir = Dir("rerun");
-  const std::string path =
-      WriteSweep(dir, "axis { stage: \"index\" field: \"train_size\" values: \"10\" values: \"0\" }");
+  const std::string path = WriteSweep(
+      dir, "axis { stage: \"index\" field: \"train_size\" values: \"10\" values: \"0\" }");
   SweepRunOptions options{path, Trawl(), ""};
   ASSERT_TRUE(RunSweep(options).ok());
   const std::string results = dir + "/out/results.jsonl";
@@ -198,7 +203,8 @@ TEST(SweepRunnerTest, FailedPointsRunAgainUnlessKeptAndStaleConfigsRerun) {
 
 TEST(SweepRunnerTest, SyntaxErrorsNameTheLine) {
   const std::string dir = Dir("syntax");
-  std::ofstream(dir + "/sweep.pbtxt") << "name: \"t\"\nbase_config: \"b.pbtxt\"\naxis { stage: \"s\" feild: \"x\" }\n";
+  std::ofstream(dir + "/sweep.pbtxt")
+      << "name: \"t\"\nbase_config: \"b.pbtxt\"\naxis { stage: \"s\" feild: \"x\" }\n";
   SweepRunOptions options{dir + "/sweep.pbtxt", Trawl(), ""};
   absl::Status status = RunSweep(options).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
@@ -210,12 +216,15 @@ TEST(SweepRunnerTest, SyntaxErrorsNameTheLine) {
 TEST(SweepRunnerTest, KillNineMidwayThenRerunSkipsFinishedPoints) {
   const std::string dir = Dir("resume");
   const std::string path = WriteSweep(
-      dir, "axis { stage: \"search\" field: \"nprobe\" values: \"1\" values: \"2\" values: \"4\" "
-           "values: \"8\" values: \"16\" values: \"32\" }");
+      dir,
+      "axis { stage: \"search\" field: \"nprobe\" values: \"1\" values: \"2\" values: \"4\" "
+      "values: \"8\" values: \"16\" values: \"32\" }");
   const std::string results = dir + "/out/results.jsonl";
   const pid_t pid = fork();
   if (pid == 0) {
-    if (freopen("/dev/null", "w", stdout) == nullptr || freopen("/dev/null", "w", stderr) == nullptr) _exit(126);
+    if (freopen("/dev/null", "w", stdout) == nullptr ||
+        freopen("/dev/null", "w", stderr) == nullptr)
+      _exit(126);
     execl(Trawl().c_str(), Trawl().c_str(), "sweep", path.c_str(), nullptr);
     _exit(127);
   }
