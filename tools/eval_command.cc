@@ -11,7 +11,8 @@ namespace trawl {
 namespace {
 
 constexpr char kEvalUsage[] =
-    "usage: trawl eval [-q] [-c] [-M N] [-l N] [-m MEASURE[.CUTOFFS]]... QRELS RUN";
+    "usage: trawl eval [-q] [-c] [-n] [-J] [-M N] [-l N] [-N N] [-m MEASURE[.PARAMS]]... QRELS "
+    "RUN";
 
 absl::Status UsageError(absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(what, "; ", kEvalUsage));
@@ -38,7 +39,15 @@ absl::StatusOr<std::string> RunEvalCommand(const std::vector<std::string>& args)
       options.average_complete = true;
       continue;
     }
-    if (flag != 'M' && flag != 'l' && flag != 'm')
+    if (flag == 'n' && arg.size() == 2) {
+      options.no_summary = true;
+      continue;
+    }
+    if (flag == 'J' && arg.size() == 2) {
+      options.judged_only = true;
+      continue;
+    }
+    if (flag != 'M' && flag != 'l' && flag != 'm' && flag != 'N')
       return UsageError(absl::StrCat("unknown option ", arg));
     std::string value = arg.substr(2);
     if (value.empty()) {
@@ -57,6 +66,7 @@ absl::StatusOr<std::string> RunEvalCommand(const std::vector<std::string>& args)
     }
     if (flag == 'M') options.max_results = number;
     if (flag == 'l') options.relevance_level = static_cast<int>(number);
+    if (flag == 'N') options.num_docs_in_collection = number;
   }
   if (files.size() != 2) {
     return UsageError(

@@ -2,13 +2,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
-#include <limits>
 #include <map>
+#include <string>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -21,201 +23,717 @@ namespace {
 constexpr int kNonPool = -1;   // not in the qrels
 constexpr int kUnjudged = -2;  // in the qrels with a negative judgment
 constexpr double kMinGeoMean = 1e-5;
+// With -c, trec_eval 10 evaluates a query the run misses against this one document.
+constexpr char kMissingQueryDoc[] = "ceci_nest_pas_un_docno";
 
-// The relevance of each retrieved document in rank order, and the query's judgment statistics.
-struct RankedRels {
-  std::vector<int> rels;                 // judgment, kNonPool or kUnjudged, best rank first
-  int64_t num_rel = 0;                   // judged >= relevance level
-  int64_t num_nonrel = 0;                // judged in [0, relevance level)
-  std::vector<int64_t> judged_at_level;  // count of judgments per level >= 0
+// One query's ranking joined with its judgments (trec_eval's "res_rels").
+struct Judged {
+  std::vector<int> rels;            // per rank, best first: judgment, kNonPool or kUnjudged
+  std::vector<int64_t> rel_levels;  // the query's judgments per level >= 0, retrieved or not
+  int64_t num_rel = 0;              // judgments >= the relevance level
+  int64_t num_rel_ret = 0;
+  int64_t num_nonpool = 0;           // retrieved, not in the qrels
+  int64_t num_unjudged_in_pool = 0;  // retrieved, judged negative
+  int level = 1;
+
+  int64_t num_ret() const { return static_cast<int64_t>(rels.size()); }
+  bool Relevant(int64_t i) const { return rels[i] >= level; }
+  int64_t RelevantInFirst(int64_t k) const {
+    int64_t n = 0;
+    for (int64_t i = 0; i < std::min(k, num_ret()); ++i) n += Relevant(i);
+    return n;
+  }
+  // Judged non-relevant documents in the qrels: levels 0 .. level-1.
+  int64_t JudgedNonRelevant() const {
+    int64_t n = 0;
+    for (int l = 0; l < level && l < static_cast<int>(rel_levels.size()); ++l) n += rel_levels[l];
+    return n;
+  }
 };
 
-RankedRels Rank(const std::map<std::string, int>& judgments, std::vector<RunDoc> docs,
-                const EvalOptions& options) {
+absl::StatusOr<Judged> Join(const std::string& qid, const std::map<std::string, int>& judgments,
+                            std::vector<RunDoc> docs, const EvalOptions& options) {
   // trec_eval: score descending, ties by document id descending.
   std::sort(docs.begin(), docs.end(), [](const RunDoc& a, const RunDoc& b) {
     return a.score != b.score ? a.score > b.score : a.docno > b.docno;
   });
   if (static_cast<int64_t>(docs.size()) > options.max_results) docs.resize(options.max_results);
-  RankedRels out;
+  Judged out;
+  out.level = options.relevance_level;
+  absl::flat_hash_set<std::string> seen;
   for (const RunDoc& doc : docs) {
+    if (!seen.insert(doc.docno).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("query ", qid, " retrieves document ", doc.docno, " twice"));
+    }
     auto it = judgments.find(doc.docno);
-    out.rels.push_back(it == judgments.end() ? kNonPool : it->second < 0 ? kUnjudged : it->second);
+    const int rel = it == judgments.end() ? kNonPool : it->second < 0 ? kUnjudged : it->second;
+    if (options.judged_only && rel < 0) continue;
+    out.rels.push_back(rel);
+    out.num_nonpool += rel == kNonPool;
+    out.num_unjudged_in_pool += rel == kUnjudged;
+    out.num_rel_ret += rel >= out.level;
   }
   for (const auto& [docno, rel] : judgments) {
     if (rel < 0) continue;
-    if (static_cast<size_t>(rel) >= out.judged_at_level.size())
-      out.judged_at_level.resize(rel + 1, 0);
-    ++out.judged_at_level[rel];
-    (rel >= options.relevance_level ? out.num_rel : out.num_nonrel)++;
+    if (static_cast<size_t>(rel) >= out.rel_levels.size()) out.rel_levels.resize(rel + 1, 0);
+    ++out.rel_levels[rel];
+    if (rel >= out.level) ++out.num_rel;
   }
   return out;
 }
 
-class QueryMeasures {
+// ---- Gains (trec_eval's gain_init.c), shared by ndcg, ndcg_rel, Rndcg, G, dcg, rbp ----
+
+struct Gain {
+  int64_t level;
+  double gain;
+  int64_t count;  // the query's judgments at this level
+};
+
+// trec_eval sorts gains with qsort and a comparator that truncates the difference to int, so
+// gains less than 1 apart compare equal; glibc's merge sort keeps such entries in input order.
+// This is that merge sort, so the order (and the ideal ranking) is the same for any gains.
+void MergeSortGains(std::vector<Gain>& gains, size_t begin, size_t end, std::vector<Gain>& tmp) {
+  if (end - begin < 2) return;
+  const size_t mid = begin + (end - begin) / 2;
+  MergeSortGains(gains, begin, mid, tmp);
+  MergeSortGains(gains, mid, end, tmp);
+  tmp.clear();
+  size_t a = begin, b = mid;
+  while (a < mid && b < end) {
+    tmp.push_back(static_cast<int>(gains[a].gain - gains[b].gain) <= 0 ? gains[a++] : gains[b++]);
+  }
+  while (a < mid) tmp.push_back(gains[a++]);
+  while (b < end) tmp.push_back(gains[b++]);
+  std::copy(tmp.begin(), tmp.end(), gains.begin() + begin);
+}
+
+bool IsInteger(const std::string& text) {
+  size_t i = (!text.empty() && (text[0] == '-' || text[0] == '+')) ? 1 : 0;
+  if (i == text.size()) return false;
+  for (; i < text.size(); ++i) {
+    if (text[i] < '0' || text[i] > '9') return false;
+  }
+  return true;
+}
+
+// "level=gain" parameters (other keys, such as rbp's "p", are not gains), then every judged
+// level the parameters leave out with gain = level; sorted by increasing gain.
+std::vector<Gain> Gains(const Judged& j, const MeasureSpec& spec) {
+  std::vector<Gain> gains;
+  for (const auto& [key, value] : spec.pairs) {
+    if (IsInteger(key)) gains.push_back(Gain{std::strtol(key.c_str(), nullptr, 10), value, 0});
+  }
+  const size_t given = gains.size();
+  for (int64_t level = 0; level < static_cast<int64_t>(j.rel_levels.size()); ++level) {
+    auto it = std::find_if(gains.begin(), gains.begin() + given,
+                           [&](const Gain& g) { return g.level == level; });
+    if (it != gains.begin() + given) {
+      it->count = j.rel_levels[level];
+    } else {
+      gains.push_back(Gain{level, static_cast<double>(level), j.rel_levels[level]});
+    }
+  }
+  std::vector<Gain> tmp;
+  MergeSortGains(gains, 0, gains.size(), tmp);
+  return gains;
+}
+
+double GainOf(int rel, const std::vector<Gain>& gains) {
+  for (const Gain& g : gains) {
+    if (g.level == rel) return g.gain;
+  }
+  return 0;
+}
+
+// The ideal ranking: the judged documents by decreasing gain, one position per Advance().
+class IdealWalk {
  public:
-  QueryMeasures(const RankedRels& r, int level) : r_(r), level_(level) {}
+  explicit IdealWalk(const std::vector<Gain>& gains)
+      : gains_(gains),
+        level_(static_cast<int64_t>(gains.size()) - 1),
+        gain_(level_ >= 0 ? gains[level_].gain : 0) {}
 
-  bool Relevant(size_t i) const { return r_.rels[i] >= level_; }
-  int64_t RelRetAt(int64_t k) const {
-    int64_t n = 0;
-    for (size_t i = 0; i < r_.rels.size() && static_cast<int64_t>(i) < k; ++i) n += Relevant(i);
-    return n;
-  }
-  int64_t NumRet() const { return static_cast<int64_t>(r_.rels.size()); }
-
-  double AveragePrecision(int64_t cutoff) const {
-    if (r_.num_rel == 0) return 0;
-    double sum = 0;
-    int64_t found = 0;
-    for (size_t i = 0; i < r_.rels.size() && static_cast<int64_t>(i) < cutoff; ++i) {
-      if (Relevant(i)) sum += static_cast<double>(++found) / (i + 1);
+  // The gain at the current position (before the first Advance(): the top level's).
+  double gain() const { return gain_; }
+  void Advance() {
+    ++count_;
+    while (level_ >= 0 && count_ > gains_[level_].count) {
+      count_ = 1;
+      --level_;
+      gain_ = level_ >= 0 ? gains_[level_].gain : 0;
     }
-    return sum / r_.num_rel;
-  }
-  double Rprec() const {
-    return r_.num_rel == 0 ? 0 : static_cast<double>(RelRetAt(r_.num_rel)) / r_.num_rel;
-  }
-  double Bpref() const {
-    const int64_t cap = std::min(r_.num_nonrel, r_.num_rel);
-    int64_t nonrel_so_far = 0;
-    double bpref = 0;
-    for (int rel : r_.rels) {
-      if (rel < 0) continue;  // unjudged or not in the pool
-      if (rel < level_) {
-        ++nonrel_so_far;
-      } else {
-        bpref += nonrel_so_far > 0
-                     ? 1.0 - static_cast<double>(std::min(nonrel_so_far, r_.num_rel)) / cap
-                     : 1.0;
-      }
-    }
-    return r_.num_rel ? bpref / r_.num_rel : bpref;
-  }
-  double RecipRank(int64_t cutoff) const {
-    for (size_t i = 0; i < r_.rels.size() && static_cast<int64_t>(i) < cutoff; ++i) {
-      if (Relevant(i)) return 1.0 / (i + 1);
-    }
-    return 0;
-  }
-  double InterpolatedPrecisionAtRecall(double recall) const {
-    if (r_.num_rel == 0) return 0;
-    double best = 0;
-    int64_t found = 0;
-    for (size_t i = 0; i < r_.rels.size(); ++i) {
-      if (!Relevant(i)) continue;
-      ++found;
-      if (static_cast<double>(found) / r_.num_rel >= recall) {
-        best = std::max(best, static_cast<double>(found) / (i + 1));
-      }
-    }
-    return best;
-  }
-  // nDCG with gain = judgment level (trec_eval's default gains), ideal from all judgments;
-  // both truncated at `cutoff`.
-  double Ndcg(int64_t cutoff) const {
-    double dcg = 0;
-    for (size_t i = 0; i < r_.rels.size() && static_cast<int64_t>(i) < cutoff; ++i) {
-      if (r_.rels[i] > 0) dcg += r_.rels[i] / std::log2(i + 2.0);
-    }
-    double ideal = 0;
-    int64_t rank = 0;
-    for (int level = static_cast<int>(r_.judged_at_level.size()) - 1; level > 0; --level) {
-      for (int64_t n = 0; n < r_.judged_at_level[level] && rank < cutoff; ++n, ++rank) {
-        ideal += level / std::log2(rank + 2.0);
-      }
-    }
-    return ideal > 0 ? dcg / ideal : 0;
   }
 
  private:
-  const RankedRels& r_;
-  int level_;
+  const std::vector<Gain>& gains_;
+  int64_t level_;
+  int64_t count_ = 0;
+  double gain_;
 };
 
-// How a measure's per-query values become its "all" value.
-enum class Aggregate {
-  kText,     // runid: the run's tag
-  kSum,      // counts
-  kMean,     // over evaluated queries
-  kGeoMean,  // gm_map: exp(mean(log(max(v, 1e-5))))
-};
+// ---- Measures, one function per trec_eval m_*.c ----
 
-constexpr int64_t kAll = std::numeric_limits<int64_t>::max();
-// The cut-off measures without one get: every retrieved document.
-constexpr double kNoCutoff = std::numeric_limits<double>::infinity();
-
-// A cut-off as a document count (kAll for kNoCutoff).
-int64_t Depth(double cutoff) {
-  return cutoff >= static_cast<double>(kAll) ? kAll : static_cast<int64_t>(cutoff);
+double AveragePrecision(const Judged& j, int64_t cutoff) {
+  if (j.num_rel == 0) return 0;
+  double sum = 0;
+  int64_t found = 0;
+  for (int64_t i = 0; i < std::min(cutoff, j.num_ret()); ++i) {
+    if (j.Relevant(i)) sum += static_cast<double>(++found) / (i + 1);
+  }
+  return sum / j.num_rel;
 }
-const std::vector<double> kStandardCutoffs = {5, 10, 15, 20, 30, 100, 200, 500, 1000};
 
-// One trec_eval measure: the one table that says which measures exist, in trec_eval's order
-// (measures.c), which belong to the official set, which take cut-offs, and how to compute them.
+double Rprec(const Judged& j) {
+  const int64_t k = std::min(j.num_ret(), j.num_rel);
+  return k == 0 ? 0 : static_cast<double>(j.RelevantInFirst(k)) / j.num_rel;
+}
+
+double Bpref(const Judged& j) {
+  const int64_t cap = std::min(j.JudgedNonRelevant(), j.num_rel);
+  int64_t nonrel_so_far = 0;
+  double bpref = 0;
+  for (int rel : j.rels) {
+    if (rel < 0) continue;  // unjudged or not in the pool
+    if (rel < j.level) {
+      ++nonrel_so_far;
+    } else {
+      bpref += nonrel_so_far > 0
+                   ? 1.0 - static_cast<double>(std::min(nonrel_so_far, j.num_rel)) / cap
+                   : 1.0;
+    }
+  }
+  return j.num_rel ? bpref / j.num_rel : bpref;
+}
+
+double RecipRank(const Judged& j, int64_t cutoff) {
+  for (int64_t i = 0; i < std::min(cutoff, j.num_ret()); ++i) {
+    if (j.Relevant(i)) return 1.0 / (i + 1);
+  }
+  return 0;
+}
+
+// iprec_at_recall and 11pt_avg: the highest precision at or below the rank where the
+// lround(level * num_rel)-th relevant document was retrieved; 0 past the last relevant one
+// retrieved; a level that rounds to 0 relevant documents gets the best precision anywhere.
+// Levels are processed from the end of the list as trec_eval does, so an unsorted list (11pt_avg
+// keeps the order given) gives trec_eval's values too.
+std::vector<double> InterpolatedPrecision(const Judged& j, const std::vector<double>& levels) {
+  const int64_t n = static_cast<int64_t>(levels.size());
+  std::vector<int64_t> cuts(n);
+  for (int64_t c = 0; c < n; ++c) cuts[c] = std::lround(levels[c] * static_cast<double>(j.num_rel));
+  std::vector<double> values(n, 0.0);
+  int64_t current = n - 1;
+  while (current >= 0 && cuts[current] > j.num_rel_ret) --current;
+  // 0/0 (nothing retrieved, possible with -J) is NaN in trec_eval too.
+  double best = static_cast<double>(j.num_rel_ret) / static_cast<double>(j.num_ret());
+  int64_t rel_so_far = j.num_rel_ret;
+  for (int64_t i = j.num_ret(); i > 0 && rel_so_far > 0; --i) {
+    best = std::max(best, static_cast<double>(rel_so_far) / i);
+    if (j.Relevant(i - 1)) {
+      while (current >= 0 && cuts[current] == rel_so_far) values[current--] = best;
+      --rel_so_far;
+    }
+  }
+  while (current >= 0) values[current--] = best;
+  return values;
+}
+
+double InfAP(const Judged& j) {
+  constexpr double kEpsilon = 0.00001;
+  int64_t rel_so_far = 0, nonrel_so_far = 0, unjudged_so_far = 0;
+  double total = 0;
+  for (int64_t i = 0; i < j.num_ret(); ++i) {
+    const int rel = j.rels[i];
+    if (rel == kNonPool) continue;
+    if (rel == kUnjudged) {
+      ++unjudged_so_far;
+    } else if (rel < j.level) {
+      ++nonrel_so_far;
+    } else {
+      ++rel_so_far;
+      if (i == 0) {
+        total += 1.0;
+      } else {
+        const double above = static_cast<double>(rel_so_far - 1 + nonrel_so_far + unjudged_so_far);
+        total += 1.0 / (i + 1) + (static_cast<double>(i) / (i + 1)) * (above / i) *
+                                     ((rel_so_far - 1 + kEpsilon) /
+                                      (rel_so_far - 1 + nonrel_so_far + 2 * kEpsilon));
+      }
+    }
+  }
+  return j.num_rel > 0 ? total / j.num_rel : total;
+}
+
+// Precision at rank (long)(x * num_rel + 0.9) for each multiple x; beyond the ranking the
+// retrieved relevant documents over that rank.
+std::vector<double> RprecMult(const Judged& j, const std::vector<double>& multiples) {
+  const int64_t n = static_cast<int64_t>(multiples.size());
+  std::vector<int64_t> cuts(n);
+  for (int64_t c = 0; c < n; ++c) {
+    cuts[c] = static_cast<int64_t>(multiples[c] * static_cast<double>(j.num_rel) + 0.9);
+  }
+  std::vector<double> values(n, 0.0);
+  int64_t current = n - 1;
+  while (current >= 0 && cuts[current] > j.num_ret()) {
+    values[current] = static_cast<double>(j.num_rel_ret) / cuts[current];
+    --current;
+  }
+  int64_t rel_so_far = j.num_rel_ret;
+  for (int64_t i = j.num_ret(); i > 0 && rel_so_far > 0; --i) {
+    const double precision = static_cast<double>(rel_so_far) / i;
+    while (current >= 0 && cuts[current] == i) values[current--] = precision;
+    if (j.Relevant(i - 1)) --rel_so_far;
+  }
+  return values;
+}
+
+double BinG(const Judged& j) {
+  double sum = 0;
+  int64_t nonrel_so_far = 0;
+  for (int64_t i = 0; i < j.num_ret(); ++i) {
+    if (j.Relevant(i)) {
+      sum += 1.0 / std::log2(2.0 + nonrel_so_far);
+    } else {
+      ++nonrel_so_far;
+    }
+  }
+  return j.num_rel_ret > 0 ? sum / j.num_rel : 0;
+}
+
+double G(const Judged& j, const std::vector<Gain>& gains) {
+  constexpr double kMinCost = 1.0;
+  double g = 0, sum_results = 0, sum_ideal = 0, sum_cost = 0;
+  IdealWalk ideal(gains);
+  int64_t i = 0;
+  for (; i < j.num_ret() && ideal.gain() > 0; ++i) {
+    const double gain = GainOf(j.rels[i], gains);
+    sum_results += gain;
+    ideal.Advance();
+    if (ideal.gain() > 0) sum_ideal += ideal.gain();
+    sum_cost += ideal.gain() >= kMinCost ? ideal.gain() : kMinCost;
+    if (gain != 0) g += gain / std::log2(2 + sum_cost - sum_results);
+  }
+  for (; i < j.num_ret(); ++i) {
+    const double gain = GainOf(j.rels[i], gains);
+    sum_results += gain;
+    sum_cost += kMinCost;
+    if (gain != 0) g += gain / std::log2(2 + sum_cost - sum_results);
+  }
+  while (ideal.gain() > 0) {
+    ideal.Advance();
+    if (ideal.gain() > 0) sum_ideal += ideal.gain();
+  }
+  return sum_ideal > 0 ? g / sum_ideal : 0;
+}
+
+struct Dcg {
+  double dcg = 0;    // of the ranking, every retrieved document
+  double ideal = 0;  // of the ideal ranking, every positive gain
+};
+
+Dcg DiscountedGain(const Judged& j, const std::vector<Gain>& gains) {
+  Dcg out;
+  for (int64_t i = 0; i < j.num_ret(); ++i) {
+    const double gain = GainOf(j.rels[i], gains);
+    if (gain != 0) out.dcg += gain / std::log2(i + 2.0);
+  }
+  IdealWalk ideal(gains);
+  for (int64_t i = 0; ideal.gain() > 0; ++i) {
+    ideal.Advance();
+    if (ideal.gain() > 0) out.ideal += ideal.gain() / std::log2(i + 2.0);
+  }
+  return out;
+}
+
+double NdcgRel(const Judged& j, const std::vector<Gain>& gains) {
+  double dcg = 0, ideal_dcg = 0, sum = 0;
+  int64_t num_rel = 0, num_rel_ret = 0;
+  IdealWalk ideal(gains);
+  int64_t i = 0;
+  for (; i < j.num_ret() && ideal.gain() > 0; ++i) {
+    const double gain = GainOf(j.rels[i], gains);
+    if (gain != 0) dcg += gain / std::log2(i + 2.0);
+    ideal.Advance();
+    if (ideal.gain() > 0) {
+      ++num_rel;
+      ideal_dcg += ideal.gain() / std::log2(i + 2.0);
+    }
+    if (gain > 0) {
+      sum += dcg / ideal_dcg;
+      ++num_rel_ret;
+    }
+  }
+  for (; i < j.num_ret(); ++i) {
+    const double gain = GainOf(j.rels[i], gains);
+    if (gain != 0) dcg += gain / std::log2(i + 2.0);
+    if (gain > 0) {
+      sum += dcg / ideal_dcg;
+      ++num_rel_ret;
+    }
+  }
+  for (; ideal.gain() > 0; ++i) {
+    ideal.Advance();
+    if (ideal.gain() > 0) {
+      ++num_rel;
+      ideal_dcg += ideal.gain() / std::log2(i + 2.0);
+    }
+  }
+  sum += static_cast<double>(num_rel - num_rel_ret) * dcg / ideal_dcg;
+  return sum > 0 ? sum / num_rel : 0;
+}
+
+double Rndcg(const Judged& j, const std::vector<Gain>& gains) {
+  if (j.num_rel == 0) return 0;
+  double dcg = 0, ideal_dcg = 0, sum = 0;
+  int64_t changes = 0;
+  IdealWalk ideal(gains);
+  double previous = ideal.gain();
+  // At each change of the ideal gain: nDCG so far, for the average.
+  auto at_change = [&] {
+    if (previous != ideal.gain()) {
+      if (ideal_dcg > 0) {
+        sum += dcg / ideal_dcg;
+        ++changes;
+      }
+      previous = ideal.gain();
+    }
+  };
+  int64_t i = 0;
+  for (; i < j.num_ret() && ideal.gain() > 0; ++i) {
+    const double gain = GainOf(j.rels[i], gains);
+    ideal.Advance();
+    at_change();
+    if (gain != 0) dcg += gain / std::log2(i + 2.0);
+    if (ideal.gain() > 0) ideal_dcg += ideal.gain() / std::log2(i + 2.0);
+  }
+  if (i < j.num_ret()) {
+    for (; i < j.num_ret(); ++i) {
+      const double gain = GainOf(j.rels[i], gains);
+      if (gain != 0) dcg += gain / std::log2(i + 2.0);
+    }
+    if (ideal_dcg > 0) {
+      sum += dcg / ideal_dcg;
+      ++changes;
+    }
+  }
+  for (; ideal.gain() > 0; ++i) {
+    ideal.Advance();
+    at_change();
+    if (ideal.gain() > 0) ideal_dcg += ideal.gain() / std::log2(i + 2.0);
+  }
+  return sum / changes;  // 0/0 is NaN in trec_eval too
+}
+
+// nDCG at `cutoff` with the judgment as the gain (no gain parameters), as m_ndcg_cut.c.
+double NdcgCut(const Judged& j, int64_t cutoff) {
+  double dcg = 0;
+  for (int64_t i = 0; i < std::min(cutoff, j.num_ret()); ++i) {
+    if (j.rels[i] > 0) dcg += j.rels[i] / std::log2(i + 2.0);
+  }
+  double ideal = 0;
+  int64_t rank = 0;
+  for (int64_t level = static_cast<int64_t>(j.rel_levels.size()) - 1; level > 0; --level) {
+    for (int64_t n = 0; n < j.rel_levels[level] && rank < cutoff; ++n, ++rank) {
+      ideal += level / std::log2(rank + 2.0);
+    }
+  }
+  return ideal > 0 ? dcg / ideal : dcg;
+}
+
+double ParamOr(const MeasureSpec& spec, const std::string& key, double fallback) {
+  double value = fallback;
+  for (const auto& [k, v] : spec.pairs) {
+    if (k == key) value = v;  // the last one, as trec_eval reads them
+  }
+  return value;
+}
+
+double Rbp(const Judged& j, const MeasureSpec& spec) {
+  const double p = ParamOr(spec, "p", 0.9);
+  std::vector<Gain> gains = Gains(j, spec);
+  // Gains scaled into [0, 1] when any lies outside, from 0 (trec_eval starts its min/max scan
+  // from uninitialised values; on graded qrels its output matches starting from 0).
+  double lo = 0, hi = 0;
+  for (const Gain& g : gains) {
+    lo = std::min(lo, g.gain);
+    hi = std::max(hi, g.gain);
+  }
+  if (lo < 0 || hi > 1) {
+    for (Gain& g : gains) g.gain = (g.gain - lo) / (hi - lo);
+  }
+  double sum = 0, weight = 1;
+  for (int64_t i = 0; i < j.num_ret(); ++i) {
+    const double gain = GainOf(j.rels[i], gains);
+    if (gain != 0) sum += gain * weight;
+    weight *= p;
+  }
+  return (1 - p) * sum;
+}
+
+double RbpResidual(const Judged& j, const MeasureSpec& spec) {
+  const double p = ParamOr(spec, "p", 0.9);
+  int64_t unjudged = 0;
+  double sum = 0, weight = 1;
+  for (int64_t i = 0; i < j.num_ret(); ++i) {
+    if (j.rels[i] < 0) {
+      ++unjudged;
+      sum += weight;
+    }
+    weight *= p;
+  }
+  return unjudged > 0 ? weight + (1 - p) * sum : 0;
+}
+
+std::string RelString(const Judged& j, int64_t length) {
+  std::string out;
+  for (int64_t i = 0; i < std::min(std::max<int64_t>(length, 0), j.num_ret()); ++i) {
+    const int rel = j.rels[i];
+    out += rel > 9            ? '>'
+           : rel >= 0         ? static_cast<char>('0' + rel)
+           : rel == kNonPool  ? '-'
+           : rel == kUnjudged ? '.'
+                              : '<';
+  }
+  return out;
+}
+
+// ---- The measure table ----
+
+enum class ParamKind {
+  kNone,
+  kLongCutoffs,    // "P.5,10": integer cut-offs, sorted; names P_5
+  kDoubleCutoffs,  // "iprec_at_recall..1,.5": levels, sorted; names iprec_at_recall_0.10
+  kValues,         // "utility.2,-1,0,0": numbers in the order given; name utility_2,-1,0,0
+  kPairs,          // "ndcg.1=3,2=9": key=value; name ndcg_1=3,2=9
+};
+
+enum class Aggregate {
+  kRunid,     // the run's tag, summary only
+  kSum,       // counts
+  kMean,      // over evaluated queries
+  kGeoMean,   // gm_*: exp(mean(log(max(v, 1e-5)))), summary only
+  kPerQuery,  // relstring: per query only
+};
+
+enum Set : unsigned { kOfficial = 1, kAllTrec = 2, kSetMeasures = 4 };
+
+// Values of one measure for one query, one per output name.
+using Compute =
+    std::function<std::vector<double>(const Judged&, const MeasureSpec&, const EvalOptions&)>;
+
 struct MeasureDef {
   std::string name;
+  unsigned sets;
+  ParamKind params;
+  std::vector<double> defaults;
   Aggregate aggregate;
-  bool official;
-  std::vector<double> default_cutoffs;  // empty: the measure takes no cut-offs
-  // The value per cut-off (or one value) for one query.
-  std::function<double(const QueryMeasures& q, const RankedRels& r, double cutoff)> compute;
-
-  bool takes_cutoffs() const { return !default_cutoffs.empty(); }
-  bool integer() const { return aggregate == Aggregate::kSum; }
+  Compute compute;  // null for runid and relstring
 };
 
+const std::vector<double> kStandardCutoffs = {5, 10, 15, 20, 30, 100, 200, 500, 1000};
+const std::vector<double> kElevenLevels = {0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0};
+
+// One value per cut-off k (a document count) of the spec.
+Compute PerCutoff(std::function<double(const Judged&, int64_t)> f) {
+  return [f](const Judged& j, const MeasureSpec& spec, const EvalOptions&) {
+    std::vector<double> out;
+    for (double k : spec.values) out.push_back(f(j, static_cast<int64_t>(k)));
+    return out;
+  };
+}
+
+Compute One(std::function<double(const Judged&)> f) {
+  return [f](const Judged& j, const MeasureSpec&, const EvalOptions&) {
+    return std::vector<double>{f(j)};
+  };
+}
+
+Compute WithGains(std::function<double(const Judged&, const std::vector<Gain>&)> f) {
+  return [f](const Judged& j, const MeasureSpec& spec, const EvalOptions&) {
+    return std::vector<double>{f(j, Gains(j, spec))};
+  };
+}
+
+// trec_eval 10's measures in its table order (measures.c), which is the print order.
 const std::vector<MeasureDef>& Measures() {
-  using Q = const QueryMeasures&;
-  using R = const RankedRels&;
+  using J = const Judged&;
+  constexpr unsigned kAll = kOfficial | kAllTrec;
+  constexpr int64_t kEverything = std::numeric_limits<int64_t>::max();
   static const auto* measures = new std::vector<MeasureDef>{
-      {"runid", Aggregate::kText, true, {}, nullptr},
-      {"num_q", Aggregate::kSum, true, {}, [](Q, R, double) { return 1.0; }},
-      {"num_ret", Aggregate::kSum, true, {}, [](Q q, R, double) { return 1.0 * q.NumRet(); }},
-      {"num_rel", Aggregate::kSum, true, {}, [](Q, R r, double) { return 1.0 * r.num_rel; }},
-      {"num_rel_ret",
-       Aggregate::kSum,
-       true,
-       {},
-       [](Q q, R, double) { return 1.0 * q.RelRetAt(kAll); }},
-      {"map", Aggregate::kMean, true, {}, [](Q q, R, double) { return q.AveragePrecision(kAll); }},
-      {"gm_map",
-       Aggregate::kGeoMean,
-       true,
-       {},
-       [](Q q, R, double) { return q.AveragePrecision(kAll); }},
-      {"Rprec", Aggregate::kMean, true, {}, [](Q q, R, double) { return q.Rprec(); }},
-      {"bpref", Aggregate::kMean, true, {}, [](Q q, R, double) { return q.Bpref(); }},
+      {"runid", kAll | kSetMeasures, ParamKind::kNone, {}, Aggregate::kRunid, nullptr},
+      {"num_q", kAll | kSetMeasures, ParamKind::kNone, {}, Aggregate::kSum, One([](J) {
+         return 1.0;
+       })},
+      {"num_ret", kAll | kSetMeasures, ParamKind::kNone, {}, Aggregate::kSum, One([](J j) {
+         return 1.0 * j.num_ret();
+       })},
+      {"num_rel", kAll | kSetMeasures, ParamKind::kNone, {}, Aggregate::kSum, One([](J j) {
+         return 1.0 * j.num_rel;
+       })},
+      {"num_rel_ret", kAll | kSetMeasures, ParamKind::kNone, {}, Aggregate::kSum, One([](J j) {
+         return 1.0 * j.num_rel_ret;
+       })},
+      {"map", kAll, ParamKind::kNone, {}, Aggregate::kMean, One([](J j) {
+         return AveragePrecision(j, kEverything);
+       })},
+      {"gm_map", kAll, ParamKind::kNone, {}, Aggregate::kGeoMean, One([](J j) {
+         return AveragePrecision(j, kEverything);
+       })},
+      {"Rprec", kAll, ParamKind::kNone, {}, Aggregate::kMean, One(Rprec)},
+      {"bpref", kAll, ParamKind::kNone, {}, Aggregate::kMean, One(Bpref)},
       // Its cut-off is only reachable through the ir_measures name RR@k.
       {"recip_rank",
-       Aggregate::kMean,
-       true,
+       kAll,
+       ParamKind::kNone,
        {},
-       [](Q q, R, double k) { return q.RecipRank(Depth(k)); }},
-      {"iprec_at_recall",
        Aggregate::kMean,
-       true,
-       {0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0},
-       [](Q q, R, double recall) { return q.InterpolatedPrecisionAtRecall(recall); }},
-      {"P", Aggregate::kMean, true, kStandardCutoffs,
-       [](Q q, R, double k) { return 1.0 * q.RelRetAt(Depth(k)) / k; }},
-      {"recall", Aggregate::kMean, false, kStandardCutoffs,
-       [](Q q, R r, double k) { return r.num_rel ? 1.0 * q.RelRetAt(Depth(k)) / r.num_rel : 0.0; }},
-      {"ndcg", Aggregate::kMean, false, {}, [](Q q, R, double) { return q.Ndcg(kAll); }},
-      {"ndcg_cut", Aggregate::kMean, false, kStandardCutoffs,
-       [](Q q, R, double k) { return q.Ndcg(Depth(k)); }},
-      {"map_cut", Aggregate::kMean, false, kStandardCutoffs,
-       [](Q q, R, double k) { return q.AveragePrecision(Depth(k)); }},
+       [](J j, const MeasureSpec& spec, const EvalOptions&) {
+         const int64_t k = spec.values.empty() ? kEverything : static_cast<int64_t>(spec.values[0]);
+         return std::vector<double>{RecipRank(j, k)};
+       }},
+      {"iprec_at_recall", kAll, ParamKind::kDoubleCutoffs, kElevenLevels, Aggregate::kMean,
+       [](J j, const MeasureSpec& spec, const EvalOptions&) {
+         return InterpolatedPrecision(j, spec.values);
+       }},
+      {"P", kAll, ParamKind::kLongCutoffs, kStandardCutoffs, Aggregate::kMean,
+       PerCutoff([](J j, int64_t k) { return 1.0 * j.RelevantInFirst(k) / k; })},
+      {"relstring", kAllTrec, ParamKind::kValues, {10}, Aggregate::kPerQuery, nullptr},
+      {"recall", kAllTrec, ParamKind::kLongCutoffs, kStandardCutoffs, Aggregate::kMean,
+       PerCutoff([](J j, int64_t k) {
+         return j.num_rel ? 1.0 * j.RelevantInFirst(k) / j.num_rel : 0.0;
+       })},
+      {"infAP", kAllTrec, ParamKind::kNone, {}, Aggregate::kMean, One(InfAP)},
+      {"gm_bpref", kAllTrec, ParamKind::kNone, {}, Aggregate::kGeoMean, One(Bpref)},
+      {"Rprec_mult",
+       kAllTrec,
+       ParamKind::kDoubleCutoffs,
+       {0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.4, 1.6, 1.8, 2.0},
+       Aggregate::kMean,
+       [](J j, const MeasureSpec& spec, const EvalOptions&) { return RprecMult(j, spec.values); }},
+      {"utility",
+       kAllTrec | kSetMeasures,
+       ParamKind::kValues,
+       {1, -1, 0, 0},
+       Aggregate::kMean,
+       [](J j, const MeasureSpec& spec, const EvalOptions& options) {
+         const std::vector<double>& c = spec.values;
+         const double r = j.num_rel_ret, n = j.num_ret(), rel = j.num_rel;
+         return std::vector<double>{c[0] * r + c[1] * (n - r) + c[2] * (rel - r) +
+                                    c[3] * (options.num_docs_in_collection + r - n - rel)};
+       }},
+      {"11pt_avg", kAllTrec, ParamKind::kValues, kElevenLevels, Aggregate::kMean,
+       [](J j, const MeasureSpec& spec, const EvalOptions&) {
+         double sum = 0;
+         for (double v : InterpolatedPrecision(j, spec.values)) sum += v;
+         return std::vector<double>{sum / spec.values.size()};
+       }},
+      {"binG", kAllTrec, ParamKind::kNone, {}, Aggregate::kMean, One(BinG)},
+      {"G", kAllTrec, ParamKind::kPairs, {}, Aggregate::kMean, WithGains(G)},
+      {"dcg",
+       0,
+       ParamKind::kPairs,
+       {},
+       Aggregate::kMean,
+       WithGains([](J j, const std::vector<Gain>& g) { return DiscountedGain(j, g).dcg; })},
+      {"ideal_dcg",
+       0,
+       ParamKind::kPairs,
+       {},
+       Aggregate::kMean,
+       WithGains([](J j, const std::vector<Gain>& g) { return DiscountedGain(j, g).ideal; })},
+      {"ndcg",
+       kAllTrec,
+       ParamKind::kPairs,
+       {},
+       Aggregate::kMean,
+       WithGains([](J j, const std::vector<Gain>& g) {
+         const Dcg d = DiscountedGain(j, g);
+         return d.ideal > 0 ? d.dcg / d.ideal : 0.0;
+       })},
+      {"ndcg_rel", kAllTrec, ParamKind::kPairs, {}, Aggregate::kMean, WithGains(NdcgRel)},
+      {"Rndcg", kAllTrec, ParamKind::kPairs, {}, Aggregate::kMean, WithGains(Rndcg)},
+      {"ndcg_cut", kAllTrec, ParamKind::kLongCutoffs, kStandardCutoffs, Aggregate::kMean,
+       PerCutoff(NdcgCut)},
+      {"map_cut", kAllTrec, ParamKind::kLongCutoffs, kStandardCutoffs, Aggregate::kMean,
+       PerCutoff(AveragePrecision)},
+      {"relative_P", kAllTrec, ParamKind::kLongCutoffs, kStandardCutoffs, Aggregate::kMean,
+       PerCutoff([](J j, int64_t k) {
+         return j.num_rel ? 1.0 * j.RelevantInFirst(k) / std::min(k, j.num_rel) : 0.0;
+       })},
       {"success",
-       Aggregate::kMean,
-       false,
+       kAllTrec,
+       ParamKind::kLongCutoffs,
        {1, 5, 10},
-       [](Q q, R, double k) { return q.RelRetAt(Depth(k)) > 0 ? 1.0 : 0.0; }},
+       Aggregate::kMean,
+       PerCutoff([](J j, int64_t k) { return j.RelevantInFirst(k) > 0 ? 1.0 : 0.0; })},
+      {"set_P", kAllTrec | kSetMeasures, ParamKind::kNone, {}, Aggregate::kMean, One([](J j) {
+         return j.num_ret() > 0 ? 1.0 * j.num_rel_ret / j.num_ret() : 0.0;
+       })},
+      {"set_relative_P",
+       kAllTrec | kSetMeasures,
+       ParamKind::kNone,
+       {},
+       Aggregate::kMean,
+       One([](J j) {
+         return j.num_ret() > 0 && j.num_rel > 0
+                    ? 1.0 * j.num_rel_ret / std::min(j.num_ret(), j.num_rel)
+                    : 0.0;
+       })},
+      {"set_recall", kAllTrec | kSetMeasures, ParamKind::kNone, {}, Aggregate::kMean, One([](J j) {
+         return j.num_rel > 0 ? 1.0 * j.num_rel_ret / j.num_rel : 0.0;
+       })},
+      {"set_map", kAllTrec | kSetMeasures, ParamKind::kNone, {}, Aggregate::kMean, One([](J j) {
+         return j.num_ret() > 0 && j.num_rel > 0
+                    ? 1.0 * j.num_rel_ret * j.num_rel_ret / (1.0 * j.num_ret() * j.num_rel)
+                    : 0.0;
+       })},
+      {"set_F",
+       kAllTrec | kSetMeasures,
+       ParamKind::kValues,
+       {1.0},
+       Aggregate::kMean,
+       [](J j, const MeasureSpec& spec, const EvalOptions&) {
+         const double beta = spec.values[0];
+         if (j.num_rel_ret == 0) return std::vector<double>{0.0};
+         const double p = 1.0 * j.num_rel_ret / j.num_ret();
+         const double r = 1.0 * j.num_rel_ret / j.num_rel;
+         return std::vector<double>{(beta + 1) * p * r / (beta * p + r)};
+       }},
+      {"num_nonrel_judged_ret", kAllTrec, ParamKind::kNone, {}, Aggregate::kSum, One([](J j) {
+         return 1.0 * (j.num_ret() - j.num_nonpool - j.num_unjudged_in_pool - j.num_rel_ret);
+       })},
+      {"rbp",
+       kAllTrec,
+       ParamKind::kPairs,
+       {},
+       Aggregate::kMean,
+       [](J j, const MeasureSpec& spec, const EvalOptions&) {
+         return std::vector<double>{Rbp(j, spec)};
+       }},
+      {"rbp_resid",
+       kAllTrec,
+       ParamKind::kPairs,
+       {},
+       Aggregate::kMean,
+       [](J j, const MeasureSpec& spec, const EvalOptions&) {
+         return std::vector<double>{RbpResidual(j, spec)};
+       }},
+      {"unj",
+       kAllTrec,
+       ParamKind::kLongCutoffs,
+       {5, 10, 20},
+       Aggregate::kMean,
+       PerCutoff([](J j, int64_t k) {
+         int64_t unjudged = 0;
+         for (int64_t i = 0; i < std::min(k, j.num_ret()); ++i) unjudged += j.rels[i] < 0;
+         return 1.0 * unjudged / k;
+       })},
   };
   return *measures;
 }
 
-// The table entry named `name`, or nullptr.
 const MeasureDef* FindMeasure(absl::string_view name) {
   for (const MeasureDef& def : Measures()) {
     if (def.name == name) return &def;
@@ -223,32 +741,42 @@ const MeasureDef* FindMeasure(absl::string_view name) {
   return nullptr;
 }
 
-std::string CutoffName(const MeasureDef& def, double cutoff) {
-  if (def.name == "iprec_at_recall") return absl::StrFormat("%s_%.2f", def.name, cutoff);
-  return absl::StrCat(def.name, "_", static_cast<int64_t>(cutoff));
+// With -c, a query the run misses is evaluated against one unjudged document, then these are
+// zeroed, as trec_eval 10 does.
+bool ZeroForMissingQuery(const std::string& name) {
+  return name == "num_ret" || name == "utility" || name == "unj" || name == "rbp_resid";
 }
 
-// Values of one spec for one query: one per cut-off (or one).
-std::vector<double> Compute(const MeasureSpec& spec, const MeasureDef& def, const QueryMeasures& q,
-                            const RankedRels& r) {
-  if (spec.cutoffs.empty()) return {def.compute(q, r, kNoCutoff)};
-  std::vector<double> values;
-  for (double cutoff : spec.cutoffs) values.push_back(def.compute(q, r, cutoff));
-  return values;
+std::string Printf(const char* format, double value) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof(buffer), format, value);
+  return buffer;
 }
 
 std::vector<std::string> Names(const MeasureSpec& spec, const MeasureDef& def) {
   if (!spec.display.empty()) return {spec.display};
-  if (!def.takes_cutoffs()) return {def.name};
   std::vector<std::string> names;
-  for (double c : spec.cutoffs) names.push_back(CutoffName(def, c));
-  return names;
+  switch (def.params) {
+    case ParamKind::kLongCutoffs:
+      for (double c : spec.values) names.push_back(absl::StrCat(def.name, "_", int64_t(c)));
+      return names;
+    case ParamKind::kDoubleCutoffs:
+      for (double c : spec.values) names.push_back(absl::StrCat(def.name, Printf("_%3.2f", c)));
+      return names;
+    case ParamKind::kValues:
+    case ParamKind::kPairs:
+      return {spec.params.empty() ? def.name : absl::StrCat(def.name, "_", spec.params)};
+    case ParamKind::kNone:
+      break;
+  }
+  return {def.name};
 }
+
+// ---- -m parsing ----
 
 // ir_measures name -> (trec_eval measure without a cut-off, with one); "" where there is none.
 const std::map<std::string, std::pair<std::string, std::string>>& IrMeasures() {
   static const auto* bases = new std::map<std::string, std::pair<std::string, std::string>>{
-      // ir_measures name -> (base without cut-off, base with cut-off)
       {"AP", {"map", "map_cut"}},
       {"nDCG", {"ndcg", "ndcg_cut"}},
       {"P", {"", "P"}},
@@ -264,7 +792,6 @@ const std::map<std::string, std::pair<std::string, std::string>>& IrMeasures() {
   return *bases;
 }
 
-// "unknown measure ...", listing every name the parser takes.
 absl::Status UnknownMeasure(absl::string_view arg) {
   std::vector<std::string> trec, ir;
   for (const MeasureDef& def : Measures()) trec.push_back(def.name);
@@ -274,79 +801,120 @@ absl::Status UnknownMeasure(absl::string_view arg) {
   }
   return absl::InvalidArgumentError(
       absl::StrCat("unknown measure '", arg, "'; trec_eval measures: ", absl::StrJoin(trec, " "),
-                   ", sets: official all_trec, ir_measures: ", absl::StrJoin(ir, " ")));
+                   ", sets: official all_trec set, ir_measures: ", absl::StrJoin(ir, " ")));
 }
 
-// ir_measures spellings -> trec_eval measures.
 absl::StatusOr<MeasureSpec> ParseIrMeasure(const std::string& name) {
   std::pair<std::string, std::string> parts = absl::StrSplit(name, absl::MaxSplits('@', 1));
-  const auto* bases = &IrMeasures();
-  auto it = bases->find(parts.first);
+  auto it = IrMeasures().find(parts.first);
   const bool has_cutoff = name.find('@') != std::string::npos;
-  int64_t k = 0;
-  if (it == bases->end() ||
-      (has_cutoff && (it->second.second.empty() || !absl::SimpleAtoi(parts.second, &k) || k < 1)) ||
+  char* end = nullptr;
+  const long k = has_cutoff ? std::strtol(parts.second.c_str(), &end, 10) : 0;
+  if (it == IrMeasures().end() ||
+      (has_cutoff &&
+       (it->second.second.empty() || parts.second.empty() || *end != '\0' || k < 1)) ||
       (!has_cutoff && it->second.first.empty())) {
     return UnknownMeasure(name);
   }
   MeasureSpec spec;
   spec.display = name;
   spec.base = has_cutoff ? it->second.second : it->second.first;
-  if (has_cutoff) spec.cutoffs = {static_cast<double>(k)};
+  if (has_cutoff) spec.values = {static_cast<double>(k)};
   return spec;
+}
+
+// Fills spec.values / spec.pairs from spec.params (or the defaults), as trec_eval's four
+// parameter readers do (atol for cut-offs, atof for numbers).
+absl::Status ParseParams(const MeasureDef& def, MeasureSpec& spec) {
+  const std::string where = absl::StrCat("measure '", def.name, ".", spec.params, "'");
+  if (spec.params.empty()) {
+    spec.values = def.defaults;
+    return absl::OkStatus();
+  }
+  std::vector<std::string> tokens = absl::StrSplit(spec.params, ',');
+  switch (def.params) {
+    case ParamKind::kNone:
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": ", def.name, " takes no parameters"));
+    case ParamKind::kLongCutoffs:
+    case ParamKind::kDoubleCutoffs: {
+      for (const std::string& t : tokens) {
+        spec.values.push_back(def.params == ParamKind::kLongCutoffs
+                                  ? static_cast<double>(std::atol(t.c_str()))
+                                  : std::atof(t.c_str()));
+      }
+      std::sort(spec.values.begin(), spec.values.end());
+      if (def.params == ParamKind::kLongCutoffs && spec.values.front() <= 0) {
+        return absl::InvalidArgumentError(absl::StrCat(where, ": cut-offs must be positive"));
+      }
+      if (std::adjacent_find(spec.values.begin(), spec.values.end()) != spec.values.end()) {
+        return absl::InvalidArgumentError(absl::StrCat(where, ": duplicate cut-offs"));
+      }
+      return absl::OkStatus();
+    }
+    case ParamKind::kValues:
+      for (const std::string& t : tokens) spec.values.push_back(std::atof(t.c_str()));
+      if (def.name == "utility" && spec.values.size() != 4) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, ": utility takes 4 coefficients, found ", spec.values.size()));
+      }
+      return absl::OkStatus();
+    case ParamKind::kPairs:
+      for (const std::string& t : tokens) {
+        const size_t eq = t.find('=');
+        if (eq == std::string::npos || eq == 0 || t.find('=', eq + 1) != std::string::npos) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(where, ": expected level=gain pairs such as 1=3,2=9, found '", t, "'"));
+        }
+        spec.pairs.emplace_back(t.substr(0, eq), std::atof(t.c_str() + eq + 1));
+      }
+      return absl::OkStatus();
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
 
 absl::StatusOr<std::vector<MeasureSpec>> ParseMeasures(const std::vector<std::string>& args) {
-  std::vector<std::string> requested = args.empty() ? std::vector<std::string>{"official"} : args;
-  std::map<std::string, MeasureSpec> trec;  // by base
+  const std::vector<std::string> requested =
+      args.empty() ? std::vector<std::string>{"official"} : args;
+  absl::flat_hash_set<std::string> marked;
+  // The first -m naming a measure itself sets its parameters; sets only mark measures.
+  std::map<std::string, std::string> params;
   std::vector<MeasureSpec> ir;
-  auto add = [&](const MeasureDef& def, std::vector<double> cutoffs) {
-    MeasureSpec& spec = trec[def.name];
-    spec.base = def.name;
-    if (def.takes_cutoffs()) {
-      if (cutoffs.empty()) cutoffs = def.default_cutoffs;
-      for (double c : cutoffs) {
-        if (std::find(spec.cutoffs.begin(), spec.cutoffs.end(), c) == spec.cutoffs.end())
-          spec.cutoffs.push_back(c);
-      }
-    }
-  };
   for (const std::string& arg : requested) {
-    if (arg == "official" || arg == "all_trec") {
+    const unsigned set = arg == "official"   ? kOfficial
+                         : arg == "all_trec" ? kAllTrec
+                         : arg == "set"      ? kSetMeasures
+                                             : 0;
+    if (set != 0) {
       for (const MeasureDef& def : Measures()) {
-        if (arg == "all_trec" || def.official) add(def, {});
+        if (def.sets & set) marked.insert(def.name);
       }
       continue;
     }
-    std::pair<std::string, std::string> parts = absl::StrSplit(arg, absl::MaxSplits('.', 1));
-    const MeasureDef* def = FindMeasure(parts.first);
-    if (def == nullptr) {
+    const size_t dot = arg.find('.');
+    const std::string name = arg.substr(0, dot);
+    if (FindMeasure(name) == nullptr) {
       ASSIGN_OR_RETURN(MeasureSpec spec, ParseIrMeasure(arg));
       ir.push_back(std::move(spec));
       continue;
     }
-    std::vector<double> cutoffs;
-    if (arg.find('.') != std::string::npos) {
-      if (!def->takes_cutoffs()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("measure '", parts.first, "' takes no cut-offs: '", arg, "'"));
-      }
-      for (absl::string_view c : absl::StrSplit(parts.second, ',')) {
-        double value = 0;
-        if (!absl::SimpleAtod(c, &value) || value <= 0 ||
-            (parts.first != "iprec_at_recall" && value != std::floor(value))) {
-          return absl::InvalidArgumentError(absl::StrCat("bad cut-off '", c, "' in '", arg, "'"));
-        }
-        cutoffs.push_back(value);
-      }
+    if (dot != std::string::npos && dot + 1 == arg.size()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("measure '", arg, "': expected parameters after the '.'"));
     }
-    add(*def, cutoffs);
+    marked.insert(name);
+    params.emplace(name, dot == std::string::npos ? "" : arg.substr(dot + 1));
   }
   std::vector<MeasureSpec> out;
   for (const MeasureDef& def : Measures()) {
-    if (trec.count(def.name)) out.push_back(trec[def.name]);
+    if (!marked.contains(def.name)) continue;
+    MeasureSpec spec;
+    spec.base = def.name;
+    if (auto it = params.find(def.name); it != params.end()) spec.params = it->second;
+    RETURN_IF_ERROR(ParseParams(def, spec));
+    out.push_back(std::move(spec));
   }
   out.insert(out.end(), ir.begin(), ir.end());
   return out;
@@ -355,19 +923,19 @@ absl::StatusOr<std::vector<MeasureSpec>> ParseMeasures(const std::vector<std::st
 absl::StatusOr<std::vector<EvalLine>> EvaluateRun(const Qrels& qrels, const TrecRun& run,
                                                   const std::vector<MeasureSpec>& measures,
                                                   const EvalOptions& options) {
-  std::vector<std::string> queries;
-  for (const auto& [qid, docs] : run.by_query) {
-    if (qrels.by_query.count(qid)) queries.push_back(qid);
-  }
+  if (run.by_query.empty()) return absl::InvalidArgumentError("the run has no results");
+  std::vector<std::string> queries;  // in id order, as both maps keep them
   if (options.average_complete) {
-    queries.clear();
     for (const auto& [qid, judgments] : qrels.by_query) queries.push_back(qid);
+  } else {
+    for (const auto& [qid, docs] : run.by_query) {
+      if (qrels.by_query.count(qid)) queries.push_back(qid);
+    }
   }
   if (queries.empty()) {
     return absl::InvalidArgumentError("no query of the run has relevance judgments in the qrels");
   }
-  std::vector<EvalLine> lines;
-  // Accumulated sums (or log sums for gm_map) per measure name, in output order.
+
   struct Total {
     const MeasureSpec* spec;
     const MeasureDef* def;
@@ -377,58 +945,86 @@ absl::StatusOr<std::vector<EvalLine>> EvaluateRun(const Qrels& qrels, const Trec
   std::vector<Total> totals;
   for (const MeasureSpec& spec : measures) {
     const MeasureDef* def = FindMeasure(spec.base);
-    if (def == nullptr)
-      return absl::InvalidArgumentError(absl::StrCat("unknown measure '", spec.base, "'"));
+    if (def == nullptr) return UnknownMeasure(spec.base);
     std::vector<std::string> names = Names(spec, *def);
-    totals.push_back(Total{&spec, def, names, std::vector<double>(names.size(), 0)});
+    totals.push_back(Total{&spec, def, names, std::vector<double>(names.size(), 0.0)});
   }
 
-  static const std::vector<RunDoc> kNoDocs;
+  std::vector<EvalLine> lines;
+  const std::vector<RunDoc> missing = {RunDoc{kMissingQueryDoc, 1.0}};
   for (const std::string& qid : queries) {
     auto docs = run.by_query.find(qid);
-    RankedRels ranked =
-        Rank(qrels.by_query.at(qid), docs == run.by_query.end() ? kNoDocs : docs->second, options);
-    QueryMeasures q(ranked, options.relevance_level);
+    const bool in_run = docs != run.by_query.end();
+    ASSIGN_OR_RETURN(Judged judged,
+                     Join(qid, qrels.by_query.at(qid), in_run ? docs->second : missing, options));
     for (Total& total : totals) {
-      if (total.def->aggregate == Aggregate::kText) continue;
-      std::vector<double> values = Compute(*total.spec, *total.def, q, ranked);
+      const MeasureDef& def = *total.def;
+      if (def.aggregate == Aggregate::kRunid) continue;
+      if (def.aggregate == Aggregate::kPerQuery) {  // relstring
+        if (!options.per_query) continue;
+        EvalLine line{total.names[0], qid};
+        line.has_text = true;
+        if (in_run) line.text = RelString(judged, static_cast<int64_t>(total.spec->values[0]));
+        lines.push_back(std::move(line));
+        continue;
+      }
+      std::vector<double> values = def.compute(judged, *total.spec, options);
+      if (!in_run && ZeroForMissingQuery(def.name)) std::fill(values.begin(), values.end(), 0.0);
       for (size_t i = 0; i < values.size(); ++i) {
-        total.sums[i] += total.def->aggregate == Aggregate::kGeoMean
+        total.sums[i] += def.aggregate == Aggregate::kGeoMean
                              ? std::log(std::max(values[i], kMinGeoMean))
                              : values[i];
-        // trec_eval prints neither num_q nor gm_map per query.
-        if (options.per_query && total.def->name != "num_q" &&
-            total.def->aggregate != Aggregate::kGeoMean) {
-          lines.push_back(EvalLine{total.names[i], qid, values[i], total.def->integer()});
+        // trec_eval prints neither num_q nor the geometric means per query.
+        if (options.per_query && def.name != "num_q" && def.aggregate != Aggregate::kGeoMean) {
+          lines.push_back(
+              EvalLine{total.names[i], qid, values[i], def.aggregate == Aggregate::kSum});
         }
       }
     }
   }
+  if (options.no_summary) return lines;
+
   const double n = static_cast<double>(queries.size());
   for (const Total& total : totals) {
-    if (total.def->aggregate == Aggregate::kText) {
-      lines.push_back(EvalLine{total.def->name, "all", 0, false, run.tag});
+    const MeasureDef& def = *total.def;
+    if (def.aggregate == Aggregate::kPerQuery) continue;
+    if (def.aggregate == Aggregate::kRunid) {
+      EvalLine line{def.name, "all"};
+      line.has_text = true;
+      line.text = run.tag;
+      lines.push_back(std::move(line));
       continue;
     }
     for (size_t i = 0; i < total.sums.size(); ++i) {
-      const double sum = total.sums[i];
-      const double value = total.def->aggregate == Aggregate::kSum       ? sum
-                           : total.def->aggregate == Aggregate::kGeoMean ? std::exp(sum / n)
-                                                                         : sum / n;
-      lines.push_back(EvalLine{total.names[i], "all", value, total.def->integer()});
+      double value = total.sums[i];
+      if (def.aggregate == Aggregate::kMean) value /= n;
+      if (def.aggregate == Aggregate::kGeoMean) value = std::exp(value / n);
+      // With -c, trec_eval counts the relevant judgments of the whole qrels (judgment > 0).
+      if (def.name == "num_rel" && options.average_complete) {
+        value = 0;
+        for (const auto& [qid, judgments] : qrels.by_query) {
+          for (const auto& [docno, rel] : judgments) value += rel > 0;
+        }
+      }
+      lines.push_back(EvalLine{total.names[i], "all", value, def.aggregate == Aggregate::kSum});
     }
   }
   return lines;
 }
 
 std::string FormatEvalLine(const EvalLine& line) {
-  if (line.measure == "runid")
-    return absl::StrFormat("%-22s\t%s\t%s", line.measure, line.query, line.text);
-  if (line.integer) {
-    return absl::StrFormat("%-22s\t%s\t%d", line.measure, line.query,
-                           static_cast<int64_t>(line.value));
+  char value[64];
+  if (line.has_text) {
+    const bool quoted = line.query != "all";  // relstring per query; runid in the summary
+    return absl::StrCat(absl::StrFormat("%-22s", line.measure), "\t", line.query, "\t",
+                        quoted ? "'" : "", line.text, quoted ? "'" : "");
   }
-  return absl::StrFormat("%-22s\t%s\t%6.4f", line.measure, line.query, line.value);
+  if (line.integer) {
+    std::snprintf(value, sizeof(value), "%ld", static_cast<long>(line.value));
+  } else {
+    std::snprintf(value, sizeof(value), "%6.4f", line.value);
+  }
+  return absl::StrCat(absl::StrFormat("%-22s", line.measure), "\t", line.query, "\t", value);
 }
 
 }  // namespace trawl

@@ -115,10 +115,16 @@ TEST(TrecEvalTest, InterpolatedPrecisionAtRecall) {
   EvalOptions per_query;
   per_query.per_query = true;
   auto v = Evaluate({"iprec_at_recall"}, per_query);
-  // Relevant at rank 3 (recall 1/3, precision 1/3) and rank 4 (recall 2/3, precision 1/2).
+  // Relevant at rank 3 (1 of 3 relevant, precision 1/3) and rank 4 (2 of 3, precision 1/2).
+  // trec_eval 10 turns each level into a count, lround(level * 3): 0.1 -> 0 (the best precision
+  // anywhere), 0.2 and 0.4 -> 1, 0.6 and 0.8 -> 2 (reached at rank 4, 1/2), 0.9 and 1.0 -> 3
+  // (never reached).
   EXPECT_NEAR(v["iprec_at_recall_0.00/q1"], 0.5, 1e-12);
+  EXPECT_NEAR(v["iprec_at_recall_0.10/q1"], 0.5, 1e-12);
+  EXPECT_NEAR(v["iprec_at_recall_0.20/q1"], 0.5, 1e-12);  // max precision at or below rank 3
   EXPECT_NEAR(v["iprec_at_recall_0.60/q1"], 0.5, 1e-12);
-  EXPECT_EQ(v["iprec_at_recall_0.70/q1"], 0);
+  EXPECT_NEAR(v["iprec_at_recall_0.80/q1"], 0.5, 1e-12);
+  EXPECT_EQ(v["iprec_at_recall_0.90/q1"], 0);
 }
 
 TEST(TrecEvalTest, IrMeasuresNames) {
@@ -154,9 +160,17 @@ TEST(TrecEvalTest, BadMeasuresAreRejectedWithTheKnownOnes) {
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(s.message()),
               ::testing::StartsWith("unknown measure 'mapp'; trec_eval measures: runid"));
-  EXPECT_EQ(ParseMeasures({"P.x"}).status().message(), "bad cut-off 'x' in 'P.x'");
+  // trec_eval reads cut-offs with atol: "x" is 0, which is not a cut-off.
+  EXPECT_EQ(ParseMeasures({"P.x"}).status().message(), "measure 'P.x': cut-offs must be positive");
+  EXPECT_EQ(ParseMeasures({"P.5,5"}).status().message(), "measure 'P.5,5': duplicate cut-offs");
   EXPECT_EQ(ParseMeasures({"map.5"}).status().message(),
-            "measure 'map' takes no cut-offs: 'map.5'");
+            "measure 'map.5': map takes no parameters");
+  EXPECT_EQ(ParseMeasures({"P."}).status().message(),
+            "measure 'P.': expected parameters after the '.'");
+  EXPECT_EQ(ParseMeasures({"utility.1,2"}).status().message(),
+            "measure 'utility.1,2': utility takes 4 coefficients, found 2");
+  EXPECT_EQ(ParseMeasures({"ndcg.1=3,2"}).status().message(),
+            "measure 'ndcg.1=3,2': expected level=gain pairs such as 1=3,2=9, found '2'");
   EXPECT_THAT(std::string(ParseMeasures({"nDCG@0"}).status().message()),
               ::testing::StartsWith("unknown measure 'nDCG@0'"));
 }

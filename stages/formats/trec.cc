@@ -1,6 +1,7 @@
 #include "stages/formats/trec.h"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -23,8 +24,19 @@ absl::Status LineError(absl::string_view source, int line, absl::string_view exp
       absl::StrCat(source, ":", line, ": expected ", expected, ", found \"", found, "\""));
 }
 
+// Whitespace-separated fields, as C's isspace splits them (so CRLF line ends are whitespace).
 std::vector<absl::string_view> Fields(absl::string_view line) {
-  return absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+  return absl::StrSplit(line, absl::ByAnyChar(" \t\r\v\f"), absl::SkipEmpty());
+}
+
+// A judgment as trec_eval reads it (atol): the integer a number starts with, so "1.5" is 1 and
+// "1e+8" is 1. A field that does not start with a number is an error, not 0.
+bool ParseRelevance(absl::string_view field, int* rel) {
+  size_t digits = (!field.empty() && (field[0] == '-' || field[0] == '+')) ? 1 : 0;
+  const size_t sign = digits;
+  while (digits < field.size() && absl::ascii_isdigit(field[digits])) ++digits;
+  if (digits == sign) return false;
+  return absl::SimpleAtoi(field.substr(0, digits), rel);
 }
 
 absl::StatusOr<std::string> ReadFile(absl::string_view path) {
@@ -36,15 +48,31 @@ absl::StatusOr<std::string> ReadFile(absl::string_view path) {
   return text.str();
 }
 
-// Calls `parse(line, line_number)` for every non-blank line (numbered from 1) until it fails.
+// Which lines are comments: trec_eval 10 skips qrels lines whose first byte is '#', and run
+// lines whose first non-blank character is '#'. A '#' elsewhere is part of a field
+// ("CR#93E-1860" is a document id).
+enum class Comments { kNone, kFirstByte, kAfterBlanks };
+
+// Calls `parse(line, line_number)` for every line that is neither blank nor a comment (numbered
+// from 1, counting every line) until it fails. An empty file, or one with comments only, is an
+// error naming `source`: there is nothing to evaluate.
 template <typename ParseLine>
-absl::Status ForEachLine(absl::string_view text, ParseLine parse) {
+absl::Status ForEachLine(absl::string_view text, absl::string_view source, Comments comments,
+                         absl::string_view what, ParseLine parse) {
   int line_number = 0;
+  int data_lines = 0;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     ++line_number;
-    if (absl::StripAsciiWhitespace(line).empty()) continue;
+    const absl::string_view content = absl::StripAsciiWhitespace(line);
+    if (content.empty()) continue;
+    if (comments == Comments::kFirstByte && absl::StartsWith(line, "#")) continue;
+    if (comments == Comments::kAfterBlanks && absl::StartsWith(content, "#")) continue;
+    ++data_lines;
     absl::Status status = parse(line, line_number);
     if (!status.ok()) return status;
+  }
+  if (data_lines == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(source, ": no ", what, " lines (empty file)"));
   }
   return absl::OkStatus();
 }
@@ -67,37 +95,45 @@ absl::Status CheckNoDuplicates(const TrecRun& run, absl::string_view source) {
 
 absl::StatusOr<Qrels> ParseQrels(absl::string_view text, absl::string_view source) {
   Qrels qrels;
-  absl::Status status = ForEachLine(text, [&](absl::string_view line, int line_number) {
-    std::vector<absl::string_view> f = Fields(line);
-    int rel = 0;
-    if (f.size() != 4 || !absl::SimpleAtoi(f[3], &rel)) {
-      return LineError(source, line_number, "\"QID ITER DOCNO REL\" with an integer REL", line);
-    }
-    if (!qrels.by_query[std::string(f[0])].emplace(std::string(f[2]), rel).second) {
-      return absl::InvalidArgumentError(absl::StrCat(source, ":", line_number, ": document ", f[2],
-                                                     " is judged twice for query ", f[0]));
-    }
-    return absl::OkStatus();
-  });
+  absl::Status status = ForEachLine(
+      text, source, Comments::kFirstByte, "qrels", [&](absl::string_view line, int line_number) {
+        std::vector<absl::string_view> f = Fields(line);
+        int rel = 0;
+        if (f.size() != 4 || !ParseRelevance(f[3], &rel)) {
+          return LineError(source, line_number, "\"QID ITER DOCNO REL\" with an integer REL",
+                           absl::StripTrailingAsciiWhitespace(line));
+        }
+        if (!qrels.by_query[std::string(f[0])].emplace(std::string(f[2]), rel).second) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              source, ":", line_number, ": document ", f[2], " is judged twice for query ", f[0]));
+        }
+        return absl::OkStatus();
+      });
   if (!status.ok()) return status;
   return qrels;
 }
 
 absl::StatusOr<TrecRun> ParseTrecRun(absl::string_view text, absl::string_view source) {
   TrecRun run;
-  absl::Status status = ForEachLine(text, [&](absl::string_view line, int line_number) {
-    std::vector<absl::string_view> f = Fields(line);
-    double score = 0;
-    long long rank = 0;
-    if (f.size() != 6 || !absl::SimpleAtoi(f[3], &rank) || !absl::SimpleAtod(f[4], &score)) {
-      return LineError(source, line_number,
-                       "6 columns \"QID Q0 DOCNO RANK SCORE TAG\" with a numeric RANK and SCORE",
-                       line);
-    }
-    if (run.tag.empty()) run.tag = std::string(f[5]);
-    run.by_query[std::string(f[0])].push_back(RunDoc{std::string(f[2]), score});
-    return absl::OkStatus();
-  });
+  absl::Status status = ForEachLine(
+      text, source, Comments::kAfterBlanks, "run", [&](absl::string_view line, int line_number) {
+        // trec_eval ignores the rank column and anything after the tag.
+        std::vector<absl::string_view> f = Fields(line);
+        double score = 0;
+        if (f.size() < 6 || !absl::SimpleAtod(f[4], &score)) {
+          return LineError(
+              source, line_number,
+              "at least 6 columns \"QID Q0 DOCNO RANK SCORE TAG\" with a numeric SCORE",
+              absl::StripTrailingAsciiWhitespace(line));
+        }
+        if (!std::isfinite(score)) {
+          // trec_eval would rank by it anyway, and the ranking would depend on the line order.
+          return LineError(source, line_number, "a finite SCORE", f[4]);
+        }
+        run.tag = std::string(f[5]);  // trec_eval keeps the last line's
+        run.by_query[std::string(f[0])].push_back(RunDoc{std::string(f[2]), score});
+        return absl::OkStatus();
+      });
   if (status.ok()) status = CheckNoDuplicates(run, source);
   if (!status.ok()) return status;
   return run;
@@ -105,18 +141,19 @@ absl::StatusOr<TrecRun> ParseTrecRun(absl::string_view text, absl::string_view s
 
 absl::StatusOr<TrecRun> ParseMsMarcoRun(absl::string_view text, absl::string_view source) {
   TrecRun run;
-  absl::Status status = ForEachLine(text, [&](absl::string_view line, int line_number) {
-    std::vector<absl::string_view> f =
-        absl::StrSplit(absl::StripTrailingAsciiWhitespace(line), '\t');
-    long long rank = 0;
-    if (f.size() != 3 || !absl::SimpleAtoi(f[2], &rank)) {
-      return LineError(source, line_number, "\"QID<TAB>DOCNO<TAB>RANK\" with an integer RANK",
-                       line);
-    }
-    run.by_query[std::string(f[0])].push_back(
-        RunDoc{std::string(f[1]), -static_cast<double>(rank)});
-    return absl::OkStatus();
-  });
+  absl::Status status = ForEachLine(
+      text, source, Comments::kNone, "run", [&](absl::string_view line, int line_number) {
+        std::vector<absl::string_view> f =
+            absl::StrSplit(absl::StripTrailingAsciiWhitespace(line), '\t');
+        long long rank = 0;
+        if (f.size() != 3 || !absl::SimpleAtoi(f[2], &rank)) {
+          return LineError(source, line_number, "\"QID<TAB>DOCNO<TAB>RANK\" with an integer RANK",
+                           line);
+        }
+        run.by_query[std::string(f[0])].push_back(
+            RunDoc{std::string(f[1]), -static_cast<double>(rank)});
+        return absl::OkStatus();
+      });
   if (status.ok()) status = CheckNoDuplicates(run, source);
   if (!status.ok()) return status;
   return run;
@@ -125,16 +162,18 @@ absl::StatusOr<TrecRun> ParseMsMarcoRun(absl::string_view text, absl::string_vie
 absl::StatusOr<std::vector<Query>> ParseTsvQueries(absl::string_view text,
                                                    absl::string_view source) {
   std::vector<Query> queries;
-  absl::Status status = ForEachLine(text, [&](absl::string_view line, int line_number) {
-    std::pair<absl::string_view, absl::string_view> parts =
-        absl::StrSplit(line, absl::MaxSplits('\t', 1));
-    if (parts.first.empty() || line.find('\t') == absl::string_view::npos) {
-      return LineError(source, line_number, "\"QID<TAB>TEXT\"", line);
-    }
-    queries.push_back(
-        Query{std::string(parts.first), std::string(absl::StripAsciiWhitespace(parts.second))});
-    return absl::OkStatus();
-  });
+  absl::Status status = ForEachLine(
+      text, source, Comments::kNone, "query", [&](absl::string_view line, int line_number) {
+        line = absl::StripTrailingAsciiWhitespace(line);
+        std::pair<absl::string_view, absl::string_view> parts =
+            absl::StrSplit(line, absl::MaxSplits('\t', 1));
+        if (parts.first.empty() || line.find('\t') == absl::string_view::npos) {
+          return LineError(source, line_number, "\"QID<TAB>TEXT\"", line);
+        }
+        queries.push_back(
+            Query{std::string(parts.first), std::string(absl::StripAsciiWhitespace(parts.second))});
+        return absl::OkStatus();
+      });
   if (!status.ok()) return status;
   return queries;
 }

@@ -1,14 +1,20 @@
 // TREC evaluation files: qrels, run files, topics, TSV queries and MS MARCO runs.
 //
-//   qrels:     "QID ITER DOCNO REL"            (REL an integer; negative = in pool, not judged)
-//   TREC run:  "QID Q0 DOCNO RANK SCORE TAG"   (trec_eval ignores RANK and ranks by SCORE)
+//   qrels:     "QID ITER DOCNO REL"            (REL an integer; negative = in pool, not judged;
+//                                              as trec_eval's atol, "1.5" reads as 1)
+//   TREC run:  "QID Q0 DOCNO RANK SCORE TAG ..." (trec_eval ignores RANK, ranks by SCORE and
+//                                              ignores columns after TAG; the run's tag is the
+//                                              last line's)
 //   MS MARCO:  "QID<TAB>DOCNO<TAB>RANK"        (no score: read as score = -RANK)
 //   TSV:       "QID<TAB>TEXT"
 //   topics:    TREC SGML, <top> <num> Number: 301 <title> ... </top>
 //
-// Every reader reports a malformed line as InvalidArgument "FILE:LINE: expected ..., found ...";
-// a duplicate judgment or a document retrieved twice for a query is an error too (trec_eval
-// refuses both). Readers keep queries in QID order (string order, as trec_eval prints them).
+// Input as trec_eval 10 takes it: blank lines are skipped, CRLF line ends are whitespace, qrels
+// lines starting with '#' and run lines whose first non-blank character is '#' are comments
+// ('#' inside a field is part of it: "CR#93E-1860"). Every reader reports a malformed line as
+// InvalidArgument "FILE:LINE: expected ..., found ..."; an empty file (or comments only), a NaN
+// or infinite score, a duplicate judgment or a document retrieved twice for a query is an error
+// too. Readers keep queries in QID order (string order, as trec_eval prints them).
 // Thread-safe (no shared state).
 #ifndef TRAWL_STAGES_FORMATS_TREC_H_
 #define TRAWL_STAGES_FORMATS_TREC_H_
@@ -39,7 +45,7 @@ struct RunDoc {
 
 struct TrecRun {
   std::map<std::string, std::vector<RunDoc>> by_query;  // in file order within a query
-  std::string tag;  // the first line's run tag ("" for MS MARCO runs)
+  std::string tag;  // the last line's run tag, as trec_eval prints it ("" for MS MARCO runs)
 };
 
 struct Query {
