@@ -131,6 +131,17 @@ TEST(ConfigLoaderTest, DuplicateSlotNameIsReported) {
       HasSubstr("p.pbtxt:12: duplicate slot name 'x': already output by stage 'src' at line 5"));
 }
 
+TEST(ConfigLoaderTest, ASlotBoundTwiceInOneStageIsReported) {
+  absl::Status s =
+      Error(Replace(kValid, "output: \"out:y\"", "output: \"out:y\" output: \"out:z\""));
+  EXPECT_THAT(std::string(s.message()),
+              HasSubstr("p.pbtxt:12: stage 'scale': output slot 'out' is bound twice; only list "
+                        "inputs take several values"));
+  s = Error(Replace(kValid, "input: \"in:x\"", "input: \"in:x\" input: \"in:x\""));
+  EXPECT_THAT(std::string(s.message()),
+              HasSubstr("p.pbtxt:11: stage 'scale': input slot 'in' is bound twice"));
+}
+
 TEST(ConfigLoaderTest, ReportsEveryProblemOnItsOwnLine) {
   std::string text = Replace(Replace(kValid, "name: \"scale\"", "name: \"src\""), "input: \"in:y\"",
                              "input: \"in:nope\"");
