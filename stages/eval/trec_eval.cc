@@ -28,9 +28,11 @@ constexpr char kMissingQueryDoc[] = "ceci_nest_pas_un_docno";
 
 // One query's ranking joined with its judgments (trec_eval's "res_rels").
 struct Judged {
-  std::vector<int> rels;            // per rank, best first: judgment, kNonPool or kUnjudged
-  std::vector<int64_t> rel_levels;  // the query's judgments per level >= 0, retrieved or not
-  int64_t num_rel = 0;              // judgments >= the relevance level
+  std::vector<int> rels;  // per rank, best first: judgment, kNonPool or kUnjudged
+  // The query's judgments per level >= 0, retrieved or not. Only levels that occur: a judgment of
+  // 27777777 must not cost a table of that size.
+  std::map<int, int64_t> rel_levels;
+  int64_t num_rel = 0;  // judgments >= the relevance level
   int64_t num_rel_ret = 0;
   int64_t num_nonpool = 0;           // retrieved, not in the qrels
   int64_t num_unjudged_in_pool = 0;  // retrieved, judged negative
@@ -46,7 +48,9 @@ struct Judged {
   // Judged non-relevant documents in the qrels: levels 0 .. level-1.
   int64_t JudgedNonRelevant() const {
     int64_t n = 0;
-    for (int l = 0; l < level && l < static_cast<int>(rel_levels.size()); ++l) n += rel_levels[l];
+    for (auto it = rel_levels.begin(); it != rel_levels.end() && it->first < level; ++it) {
+      n += it->second;
+    }
     return n;
   }
 };
@@ -76,7 +80,6 @@ absl::StatusOr<Judged> Join(const std::string& qid, const std::map<std::string, 
   }
   for (const auto& [docno, rel] : judgments) {
     if (rel < 0) continue;
-    if (static_cast<size_t>(rel) >= out.rel_levels.size()) out.rel_levels.resize(rel + 1, 0);
     ++out.rel_levels[rel];
     if (rel >= out.level) ++out.num_rel;
   }
@@ -102,7 +105,10 @@ void MergeSortGains(std::vector<Gain>& gains, size_t begin, size_t end, std::vec
   tmp.clear();
   size_t a = begin, b = mid;
   while (a < mid && b < end) {
-    tmp.push_back(static_cast<int>(gains[a].gain - gains[b].gain) <= 0 ? gains[a++] : gains[b++]);
+    // (int)(g1 - g2), clamped where C's conversion would overflow.
+    const double difference =
+        std::clamp(gains[a].gain - gains[b].gain, -2147483648.0, 2147483647.0);
+    tmp.push_back(static_cast<int>(difference) <= 0 ? gains[a++] : gains[b++]);
   }
   while (a < mid) tmp.push_back(gains[a++]);
   while (b < end) tmp.push_back(gains[b++]);
@@ -126,13 +132,15 @@ std::vector<Gain> Gains(const Judged& j, const MeasureSpec& spec) {
     if (IsInteger(key)) gains.push_back(Gain{std::strtol(key.c_str(), nullptr, 10), value, 0});
   }
   const size_t given = gains.size();
-  for (int64_t level = 0; level < static_cast<int64_t>(j.rel_levels.size()); ++level) {
+  // trec_eval also lists the levels between them that no judgment has: with no documents they
+  // change neither the ideal ranking nor any document's gain, so only occurring levels are added.
+  for (const auto& [level, count] : j.rel_levels) {
     auto it = std::find_if(gains.begin(), gains.begin() + given,
-                           [&](const Gain& g) { return g.level == level; });
+                           [&, level = level](const Gain& g) { return g.level == level; });
     if (it != gains.begin() + given) {
-      it->count = j.rel_levels[level];
+      it->count = count;
     } else {
-      gains.push_back(Gain{level, static_cast<double>(level), j.rel_levels[level]});
+      gains.push_back(Gain{level, static_cast<double>(level), count});
     }
   }
   std::vector<Gain> tmp;
@@ -434,9 +442,9 @@ double NdcgCut(const Judged& j, int64_t cutoff) {
   }
   double ideal = 0;
   int64_t rank = 0;
-  for (int64_t level = static_cast<int64_t>(j.rel_levels.size()) - 1; level > 0; --level) {
-    for (int64_t n = 0; n < j.rel_levels[level] && rank < cutoff; ++n, ++rank) {
-      ideal += level / std::log2(rank + 2.0);
+  for (auto it = j.rel_levels.rbegin(); it != j.rel_levels.rend() && it->first > 0; ++it) {
+    for (int64_t n = 0; n < it->second && rank < cutoff; ++n, ++rank) {
+      ideal += it->first / std::log2(rank + 2.0);
     }
   }
   return ideal > 0 ? dcg / ideal : dcg;

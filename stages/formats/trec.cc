@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -14,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "pipelines/paths.h"
+#include "pipelines/status_util.h"
 
 namespace trawl {
 namespace {
@@ -48,6 +50,26 @@ absl::StatusOr<std::string> ReadFile(absl::string_view path) {
   return text.str();
 }
 
+// Text editors on Windows start UTF-8 files with a byte order mark; it is not part of the data.
+absl::string_view WithoutBom(absl::string_view text) {
+  absl::ConsumePrefix(&text, "\xEF\xBB\xBF");
+  return text;
+}
+
+// Query ids already seen, for "query id X appears twice" errors.
+class UniqueIds {
+ public:
+  absl::Status Add(const std::string& id, absl::string_view source, int line) {
+    auto [it, inserted] = lines_.emplace(id, line);
+    if (inserted) return absl::OkStatus();
+    return absl::InvalidArgumentError(absl::StrCat(
+        source, ":", line, ": query id ", id, " appears twice (first at line ", it->second, ")"));
+  }
+
+ private:
+  absl::flat_hash_map<std::string, int> lines_;
+};
+
 // Which lines are comments: trec_eval 10 skips qrels lines whose first byte is '#', and run
 // lines whose first non-blank character is '#'. A '#' elsewhere is part of a field
 // ("CR#93E-1860" is a document id).
@@ -61,7 +83,7 @@ absl::Status ForEachLine(absl::string_view text, absl::string_view source, Comme
                          absl::string_view what, ParseLine parse) {
   int line_number = 0;
   int data_lines = 0;
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+  for (absl::string_view line : absl::StrSplit(WithoutBom(text), '\n')) {
     ++line_number;
     const absl::string_view content = absl::StripAsciiWhitespace(line);
     if (content.empty()) continue;
@@ -162,6 +184,7 @@ absl::StatusOr<TrecRun> ParseMsMarcoRun(absl::string_view text, absl::string_vie
 absl::StatusOr<std::vector<Query>> ParseTsvQueries(absl::string_view text,
                                                    absl::string_view source) {
   std::vector<Query> queries;
+  UniqueIds ids;
   absl::Status status = ForEachLine(
       text, source, Comments::kNone, "query", [&](absl::string_view line, int line_number) {
         line = absl::StripTrailingAsciiWhitespace(line);
@@ -172,7 +195,7 @@ absl::StatusOr<std::vector<Query>> ParseTsvQueries(absl::string_view text,
         }
         queries.push_back(
             Query{std::string(parts.first), std::string(absl::StripAsciiWhitespace(parts.second))});
-        return absl::OkStatus();
+        return ids.Add(queries.back().id, source, line_number);
       });
   if (!status.ok()) return status;
   return queries;
@@ -181,10 +204,11 @@ absl::StatusOr<std::vector<Query>> ParseTsvQueries(absl::string_view text,
 absl::StatusOr<std::vector<Query>> ParseTrecTopics(absl::string_view text,
                                                    absl::string_view source) {
   std::vector<Query> topics;
+  UniqueIds ids;
   Query current;
   bool in_top = false, in_title = false;
   int line_number = 0;
-  for (absl::string_view raw : absl::StrSplit(text, '\n')) {
+  for (absl::string_view raw : absl::StrSplit(WithoutBom(text), '\n')) {
     ++line_number;
     absl::string_view line = absl::StripAsciiWhitespace(raw);
     if (absl::StartsWith(line, "<top>")) {
@@ -206,6 +230,7 @@ absl::StatusOr<std::vector<Query>> ParseTrecTopics(absl::string_view text,
       in_title = true;
     } else if (absl::StartsWith(line, "</top>")) {
       if (current.id.empty()) return LineError(source, line_number, "a <num> in every topic", line);
+      RETURN_IF_ERROR(ids.Add(current.id, source, line_number));
       topics.push_back(current);
       in_top = in_title = false;
     } else if (absl::StartsWith(line, "<")) {
@@ -215,6 +240,9 @@ absl::StatusOr<std::vector<Query>> ParseTrecTopics(absl::string_view text,
     }
   }
   if (in_top) return LineError(source, line_number, "</top> at the end of the file", "end of file");
+  if (topics.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(source, ": no <top> topics (empty file)"));
+  }
   return topics;
 }
 
