@@ -58,6 +58,12 @@ class MemoryStageTest : public ::testing::Test {
     ASSERT_TRUE(run.status.ok()) << run.status;
     baseline_ = new RankedLists(*run.slots.at("results").As<RankedLists>());
   }
+  static void TearDownTestSuite() {
+    delete pipeline_;
+    delete baseline_;
+    pipeline_ = nullptr;
+    baseline_ = nullptr;
+  }
 
   LadderRun Run(const SimulatedGpuSpec& spec, MemoryPolicy policy, HostMemorySources host = {}) {
     device_ = std::make_unique<SimulatedGpuDevice>(spec);

@@ -75,7 +75,8 @@ const std::vector<Row>& Table() {
        "in.msmarco:2: expected \"QID<TAB>DOCNO<TAB>RANK\" with an integer RANK, found \"1\tb\""},
       {"topics", "truncated", "<top>\n<num> Number: 301\n<title> oil", "",
        "in.topics:3: expected </top> at the end of the file, found \"end of file\""},
-      {"tsv", "truncated", "1\toil spills\n2", "", "in.tsv:2: expected \"QID<TAB>TEXT\", found \"2\""},
+      {"tsv", "truncated", "1\toil spills\n2", "",
+       "in.tsv:2: expected \"QID<TAB>TEXT\", found \"2\""},
       // CRLF line ends and a UTF-8 byte order mark: the same data.
       {"qrels", "CRLF", "1 0 a 1\r\n1 0 b 0\r\n", kQrels, ""},
       {"run", "CRLF", "1 Q0 a 1 2.5 t\r\n1 Q0 b 2 1.5 t\r\n", kRun, ""},
@@ -91,7 +92,8 @@ const std::vector<Row>& Table() {
       // Bytes that are not UTF-8 are ids like any other (trec_eval compares bytes).
       {"qrels", "non-UTF-8 id", "1 0 \xff\xfe 1\n", "1 0 \xff\xfe 1\n", ""},
       // NaN and infinity.
-      {"run", "NaN score", "1 Q0 a 1 nan t\n", "", "in.run:1: expected a finite SCORE, found \"nan\""},
+      {"run", "NaN score", "1 Q0 a 1 nan t\n", "",
+       "in.run:1: expected a finite SCORE, found \"nan\""},
       {"run", "infinite score", "1 Q0 a 1 inf t\n", "",
        "in.run:1: expected a finite SCORE, found \"inf\""},
       {"qrels", "NaN judgment", "1 0 a nan\n", "",
@@ -109,8 +111,9 @@ const std::vector<Row>& Table() {
        "in.qrels:2: document a is judged twice for query 1"},
       {"run", "duplicate document", "1 Q0 a 1 2 t\n1 Q0 a 2 1 t\n", "",
        "in.run: query 1 retrieves document a twice"},
-      {"tsv", "duplicate query", "1\ta\n1\tb\n", "", "in.tsv:2: query id 1 appears twice (first at "
-                                                      "line 1)"},
+      {"tsv", "duplicate query", "1\ta\n1\tb\n", "",
+       "in.tsv:2: query id 1 appears twice (first at "
+       "line 1)"},
       {"topics", "duplicate topic",
        "<top>\n<num> 301\n<title> a\n</top>\n<top>\n<num> 301\n<title> b\n</top>\n", "",
        "in.topics:8: query id 301 appears twice (first at line 4)"},

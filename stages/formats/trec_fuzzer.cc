@@ -12,13 +12,13 @@
 
 namespace {
 
-const std::vector<trawl::MeasureSpec>& AllTrec() {
+[[maybe_unused]] const std::vector<trawl::MeasureSpec>& AllTrec() {
   static const auto* measures = new std::vector<trawl::MeasureSpec>(
       *trawl::ParseMeasures({"all_trec", "relstring.5", "ndcg.1=3,2=0.5", "rbp.p=0.5"}));
   return *measures;
 }
 
-void Evaluate(const trawl::Qrels& qrels, const trawl::TrecRun& run) {
+[[maybe_unused]] void Evaluate(const trawl::Qrels& qrels, const trawl::TrecRun& run) {
   trawl::EvalOptions options;
   options.per_query = true;
   for (bool complete : {false, true}) {
@@ -42,8 +42,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 #elif TRAWL_FUZZ_FORMAT == 2  // runs
   for (bool msmarco : {false, true}) {
-    absl::StatusOr<trawl::TrecRun> run = msmarco ? trawl::ParseMsMarcoRun(text, "fuzz.tsv")
-                                                 : trawl::ParseTrecRun(text, "fuzz.run");
+    absl::StatusOr<trawl::TrecRun> run =
+        msmarco ? trawl::ParseMsMarcoRun(text, "fuzz.tsv") : trawl::ParseTrecRun(text, "fuzz.run");
     if (!run.ok()) continue;
     Evaluate(*trawl::ParseQrels("1 0 a 1\n1 0 b 2\n2 0 c 0\n", "fixed.qrels"), *run);
     trawl::FormatTrecRun(*run, "t");
