@@ -105,7 +105,9 @@ TEST(KillTest, OutputsAreAbsentPreviousOrComplete) {
     waitpid(pid, &status, 0);
     killed_mid_run += WIFSIGNALED(status);
     // The run is deterministic: a complete run file is the previous one, byte for byte.
-    if (std::filesystem::exists(dir + "/kill.run")) EXPECT_EQ(Read(dir + "/kill.run"), previous_run);
+    if (std::filesystem::exists(dir + "/kill.run")) {
+      EXPECT_EQ(Read(dir + "/kill.run"), previous_run);
+    }
     if (std::filesystem::exists(dir + "/report.json")) {
       EXPECT_TRUE(CompleteReport(Read(dir + "/report.json")));
     }

@@ -3,4 +3,4 @@
 # columns); .ci/run checks the same files with --dry-run --Werror.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-git ls-files '*.cc' '*.h' '*.cu' '*.proto' | xargs clang-format -i
+git ls-files --cached --others --exclude-standard '*.cc' '*.h' '*.cu' '*.proto' | xargs clang-format -i
