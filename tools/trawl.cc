@@ -1,6 +1,7 @@
-// The trawl command line: run and validate pipeline configs, list the registered stages.
+// The trawl command line: run and validate pipeline configs, evaluate run files, sweeps, list the
+// registered stages.
 //
-//   trawl run CONFIG [--report=trawl_report.json] [--device=auto|gpu|cpu]
+//   trawl run CONFIG [--report=trawl_report.json] [--device=auto|gpu|cpu] [--verbose]
 //   trawl validate CONFIG [--explain [--simulate_gpu_mb=N]]
 //   trawl stages
 //
@@ -68,11 +69,12 @@ namespace {
 
 constexpr char kUsage[] =
     "trawl: GPU retrieval pipelines.\n"
-    "  trawl run CONFIG [--report=PATH] [--device=auto|gpu|cpu]   run a pipeline\n"
+    "  trawl run CONFIG [--report=PATH] [--device=auto|gpu|cpu] [--verbose]   run a pipeline\n"
     "  trawl validate CONFIG [--explain [--simulate_gpu_mb=N]]    check a config, run nothing\n"
-    "  trawl eval [-q] [-c] [-M N] [-l N] [-m MEASURE]... QRELS RUN   trec_eval's command line\n"
-    "  trawl sweep SWEEP [--output_dir=DIR] [--device=...]       a grid of isolated, resumable "
-    "runs\n"
+    "  trawl eval [-q] [-c] [-n] [-J] [-M N] [-l N] [-N N] [-m MEASURE]... QRELS RUN   as "
+    "trec_eval\n"
+    "  trawl sweep SWEEP [--output_dir=DIR] [--device=...] [--keep_failed]   a grid of isolated, "
+    "resumable runs\n"
     "  trawl stages                                               list registered stages";
 
 }  // namespace
