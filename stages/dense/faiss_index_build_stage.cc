@@ -3,14 +3,18 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "faiss/IVFlib.h"
 #include "faiss/IndexFlat.h"
 #include "faiss/IndexIVFFlat.h"
 #include "faiss/IndexScalarQuantizer.h"
 #include "faiss/IndexShards.h"
+#include "faiss/gpu/GpuCloner.h"
+#include "faiss/gpu/GpuClonerOptions.h"
 #include "faiss/gpu/GpuIndexFlat.h"
 #include "faiss/gpu/GpuIndexIVFFlat.h"
 #include "faiss/gpu/GpuIndexIVFScalarQuantizer.h"
 #include "faiss/gpu/StandardGpuResources.h"
+#include "faiss/index_factory.h"
 #include "pipelines/registry.h"
 #include "pipelines/stage.h"
 #include "pipelines/status_util.h"
@@ -47,12 +51,19 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
           absl::StrCat("nlist must be > 0 for IVF_FLAT, got ", options.nlist()));
     }
     if (options.train_size() < 0) return absl::InvalidArgumentError("train_size must be >= 0");
+    if (!options.factory().empty() &&
+        (options.index_type() != dense::FaissIndexBuildOptions::FLAT || options.nlist() != 0)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("factory \"", options.factory(),
+                       "\" and index_type/nlist both describe the index; set only factory"));
+    }
     options_ = options;
     return absl::OkStatus();
   }
 
   absl::StatusOr<MemoryEstimate> EstimateMemory(StageContext& ctx) override {
     ASSIGN_OR_RETURN(const DenseMatrix* corpus, ctx.Input<DenseMatrix>("corpus"));
+    if (!options_.factory().empty()) return EstimateFactory(*corpus);
     MemoryEstimate estimate;
     // IVF stores an 8-byte id per vector plus nlist centroids.
     const int64_t ivf_extra =
@@ -80,24 +91,37 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
     DenseIndex built;
     built.metric = options_.metric();
     built.ids = corpus.ids;
-    built.description = ivf() ? absl::StrCat("IVF", options_.nlist(), ",Flat") : "Flat";
+    built.description = !options_.factory().empty() ? options_.factory()
+                        : ivf()                     ? absl::StrCat("IVF", options_.nlist(), ",Flat")
+                                                    : "Flat";
     std::string device = "cpu";
     RETURN_IF_ERROR(ctx.RunPlaced([&](const DevicePlacement& placement) {
       return StatusFromCall("building " + built.description, [&] {
-        std::unique_ptr<faiss::Index> index = MakeIndex(placement, static_cast<int>(corpus.dim));
-        if (ivf()) {
+        std::string cpu_only;  // why a GPU placement still built on the CPU
+        std::unique_ptr<faiss::Index> index =
+            options_.factory().empty()
+                ? MakeIndex(placement, static_cast<int>(corpus.dim))
+                : MakeFactoryIndex(placement, static_cast<int>(corpus.dim), cpu_only);
+        if (!index->is_trained || ivf()) {
+          const int64_t per_list = faiss::ivflib::try_extract_index_ivf(index.get()) != nullptr
+                                       ? faiss::ivflib::try_extract_index_ivf(index.get())->nlist
+                                       : 1024;  // PQ, SQ: codebooks from up to 256k vectors
           const int64_t train = options_.train_size() > 0
                                     ? std::min(options_.train_size(), corpus.rows)
-                                    : std::min<int64_t>(corpus.rows, 256LL * options_.nlist());
+                                    : std::min<int64_t>(corpus.rows, 256LL * per_list);
           index->train(train, corpus.data.data());
         }
         index->add(corpus.rows, corpus.data.data());
         // Only a complete index leaves the attempt; its resources go with it.
+        const bool on_gpu = placement.on_gpu() && cpu_only.empty();
         built.index = std::move(index);
-        built.gpu_resources = placement.faiss_resources;
-        built.device = placement.on_gpu() ? placement.devices[0] : -1;
-        built.rung = RungName(placement.rung);
-        if (placement.on_gpu()) {
+        if (on_gpu) built.gpu_resources = placement.faiss_resources;
+        built.device = on_gpu ? placement.devices[0] : -1;
+        built.rung = on_gpu || placement.emulated ? RungName(placement.rung) : "cpu";
+        if (!cpu_only.empty()) {
+          device = "cpu";
+          (*ctx.report().mutable_notes())["cpu_only"] = cpu_only;
+        } else if (on_gpu) {
           device = absl::StrCat("gpu:", built.device);
         } else if (placement.emulated) {  // a simulated GPU: the CPU stands in for this rung
           device = absl::StrCat("cpu (emulating ", built.rung, ")");
@@ -111,6 +135,67 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
 
  private:
   bool ivf() const { return options_.index_type() == dense::FaissIndexBuildOptions::IVF_FLAT; }
+
+  // A factory index's needs from an empty CPU index of that type: its code size per vector (plus
+  // an 8-byte id and the centroids for IVF types). Lossy storage is offered where FAISS's cloner
+  // has it (float16 for Flat and IVF-Flat data).
+  absl::StatusOr<MemoryEstimate> EstimateFactory(const DenseMatrix& corpus) const {
+    MemoryEstimate estimate;
+    const int dim = static_cast<int>(corpus.dim);
+    int64_t code_bytes = corpus.dim * 4, ivf_extra = 0, nlist = 0;
+    RETURN_IF_ERROR(StatusFromCall("reading factory \"" + options_.factory() + "\"", [&] {
+      std::unique_ptr<faiss::Index> probe(
+          faiss::index_factory(dim, options_.factory().c_str(), ToFaissMetric(options_.metric())));
+      try {
+        code_bytes = static_cast<int64_t>(probe->sa_code_size());
+      } catch (const std::exception&) {
+        // Types without standalone codes (HNSW): the full vectors, as the graph stores them.
+      }
+      if (const faiss::IndexIVF* ivf = faiss::ivflib::try_extract_index_ivf(probe.get())) {
+        nlist = static_cast<int64_t>(ivf->nlist);
+        ivf_extra = corpus.rows * 8 + nlist * corpus.dim * 4;
+      }
+    }));
+    estimate.host_bytes = corpus.bytes() * (options_.metric() == dense::COSINE ? 2 : 1);
+    estimate.device_bytes = corpus.rows * code_bytes + ivf_extra;
+    const bool full_vectors = code_bytes == corpus.dim * 4;
+    estimate.lossy_device_bytes = full_vectors ? corpus.rows * code_bytes / 2 + ivf_extra : 0;
+    estimate.faiss_resources = true;
+    estimate.shardable = nlist == 0;
+    estimate.temp_bytes = 1024 * 4 * (nlist > 0 ? nlist : std::min<int64_t>(corpus.rows, 65536));
+    return estimate;
+  }
+
+  // An empty index from the factory string where `placement` says: cloned to its GPU(s) by FAISS's
+  // cloner (float16 and sharding as the rung asks), or on the CPU. A type the cloner cannot put on
+  // the GPU stays on the CPU and `cpu_only` says why.
+  std::unique_ptr<faiss::Index> MakeFactoryIndex(const DevicePlacement& placement, int dim,
+                                                 std::string& cpu_only) const {
+    std::unique_ptr<faiss::Index> cpu(
+        faiss::index_factory(dim, options_.factory().c_str(), ToFaissMetric(options_.metric())));
+    if (!placement.on_gpu()) return cpu;
+    try {
+      if (placement.rung == Rung::kSharded) {
+        faiss::gpu::GpuMultipleClonerOptions cloner;
+        cloner.shard = true;
+        cloner.useFloat16 = placement.lossy;
+        std::vector<faiss::gpu::GpuResourcesProvider*> resources;
+        for (const auto& r : placement.faiss_resources) resources.push_back(r.get());
+        std::vector<int> devices = placement.devices;
+        return std::unique_ptr<faiss::Index>(
+            faiss::gpu::index_cpu_to_gpu_multiple(resources, devices, cpu.get(), &cloner));
+      }
+      faiss::gpu::GpuClonerOptions cloner;
+      cloner.useFloat16 = placement.lossy;
+      return std::unique_ptr<faiss::Index>(faiss::gpu::index_cpu_to_gpu(
+          placement.faiss_resources[0].get(), placement.devices[0], cpu.get(), &cloner));
+    } catch (const std::exception& e) {
+      if (IsAllocationFailureMessage(e.what())) throw;  // the ladder's business
+      cpu_only = absl::StrCat(options_.factory(), " has no GPU form in FAISS (", e.what(),
+                              "); built on the CPU");
+      return cpu;
+    }
+  }
 
   // An empty index of the configured type where `placement` says: on its GPU(s) with its
   // resources, or on the CPU (also when a simulated device is emulated), with lossy storage and

@@ -5,8 +5,11 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "faiss/AutoTune.h"
+#include "faiss/IVFlib.h"
 #include "faiss/IndexIVF.h"
 #include "faiss/IndexShards.h"
+#include "faiss/gpu/GpuAutoTune.h"
 #include "faiss/gpu/GpuCloner.h"
 #include "faiss/gpu/GpuIndexIVF.h"
 #include "pipelines/registry.h"
@@ -48,6 +51,8 @@ class FaissSearchStage : public Stage<dense::FaissSearchOptions> {
     if (options.nprobe() < 0) return absl::InvalidArgumentError("nprobe must be >= 0");
     k_ = options.k() == 0 ? 10 : options.k();
     nprobe_ = options.nprobe() == 0 ? 1 : options.nprobe();
+    params_ = options.params();
+    // FAISS's own reader checks the names and values when the index is known (Run).
     return absl::OkStatus();
   }
 
@@ -90,6 +95,13 @@ class FaissSearchStage : public Stage<dense::FaissSearchOptions> {
           target = cpu_copy.get();
         }
         SetNprobe(target, nprobe_);
+        if (!params_.empty()) {
+          if (target == index->index.get() && index->on_gpu()) {
+            faiss::gpu::GpuParameterSpace().set_index_parameters(target, params_.c_str());
+          } else {
+            faiss::ParameterSpace().set_index_parameters(target, params_.c_str());
+          }
+        }
         target->search(n, queries.data.data(), k_, distances.data(), labels.data());
         device = target == index->index.get() && index->on_gpu()
                      ? absl::StrCat("gpu:", index->device)
@@ -127,11 +139,14 @@ class FaissSearchStage : public Stage<dense::FaissSearchOptions> {
       ivf->nprobe = nprobe;
     } else if (auto* shards = dynamic_cast<faiss::IndexShards*>(index)) {
       for (int i = 0; i < shards->count(); ++i) SetNprobe(shards->at(i), nprobe);
+    } else if (faiss::IndexIVF* wrapped = faiss::ivflib::try_extract_index_ivf(index)) {
+      wrapped->nprobe = nprobe;  // inside a pre-transform ("OPQ16,IVF256,PQ16") or id map
     }
   }
 
   int64_t k_ = 10;
   int nprobe_ = 1;
+  std::string params_;  // "nprobe=32,efSearch=128", applied after nprobe
 };
 TRAWL_REGISTER_STAGE(FaissSearchStage);
 

@@ -3,6 +3,7 @@
 #include "gtest/gtest.h"
 #include "stages/dense/exact_knn.h"
 #include "stages/dense/faiss_test_util.h"
+#include "stages/eval/knn_recall.h"
 #include "stages/eval/ranked_lists_compare.h"
 #include "stages/synth/clustered_dense.h"
 
@@ -86,6 +87,93 @@ TEST(FaissStagesValidationTest, FaissExceptionsBecomeStatusesWithFaissMessage) {
                        .status();
   EXPECT_EQ(s.code(), absl::StatusCode::kInternal);
   EXPECT_THAT(std::string(s.message()), ::testing::StartsWith("building IVF64,Flat: Error in"));
+}
+
+// FAISS index types by factory string, each against exact search at a recall it should reach on
+// 4000 clustered 32-d vectors: exact types (Flat, IVF visiting every list) equal exact kNN up to
+// ties; compressed ones (PQ with 8 bytes for 128, SQ8) and the HNSW graph lose a little.
+struct FactoryCase {
+  std::string factory;
+  std::string params;
+  double min_recall_at_10;
+};
+
+class FaissFactoryTest : public ::testing::TestWithParam<FactoryCase> {};
+
+TEST_P(FaissFactoryTest, RecallAgainstExactSearch) {
+  ClusteredDense data = Data();
+  const FactoryCase& c = GetParam();
+  absl::StatusOr<RankedLists> results =
+      BuildAndSearch(data.corpus, data.queries, "factory: \"" + c.factory + "\"",
+                     "k: 10 params: \"" + c.params + "\"", Cpu());
+  ASSERT_TRUE(results.ok()) << results.status();
+  RankedLists exact = *ExactKnn(data.corpus, data.queries, 10, dense::L2);
+  const double recall = *KnnRecall(*results, exact, 10);
+  EXPECT_GE(recall, c.min_recall_at_10) << c.factory;
+  if (c.min_recall_at_10 == 1.0) {
+    EXPECT_TRUE(CompareRankedLists(*results, exact, 1e-4)->EqualUpToTies());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Types, FaissFactoryTest,
+    ::testing::Values(
+        FactoryCase{"Flat", "", 1.0},
+        FactoryCase{"IVF16,Flat", "nprobe=16", 1.0},  // every list: exact
+        FactoryCase{"IVF16,SQ8", "nprobe=16", 0.9},
+        FactoryCase{"IVF16,PQ8np", "nprobe=16", 0.3},  // 8 bytes for 128
+        FactoryCase{"HNSW32", "efSearch=128", 0.95},
+        // Half the dimensions: within a cluster, neighbours rank by half the variance.
+        FactoryCase{"PCA16,IVF16,Flat", "nprobe=16", 0.4}),
+    [](const ::testing::TestParamInfo<FactoryCase>& info) { return std::to_string(info.index); });
+
+TEST(FaissFactoryTest, FewProbesLoseRecallThroughParams) {
+  ClusteredDense data = Data();
+  RankedLists exact = *ExactKnn(data.corpus, data.queries, 10, dense::L2);
+  RankedLists one = *BuildAndSearch(data.corpus, data.queries, "factory: \"IVF64,Flat\"",
+                                    "k: 10 params: \"nprobe=1\"", Cpu());
+  RankedLists all = *BuildAndSearch(data.corpus, data.queries, "factory: \"IVF64,Flat\"",
+                                    "k: 10 nprobe: 64", Cpu());
+  EXPECT_LT(*KnnRecall(one, exact, 10), *KnnRecall(all, exact, 10));
+  EXPECT_DOUBLE_EQ(*KnnRecall(all, exact, 10), 1.0);
+}
+
+TEST(FaissFactoryTest, FactoryAndIndexTypeTogetherAreRejectedAtOpen) {
+  absl::StatusOr<StageTestRunner> build = StageTestRunner::Create(R"cfg(
+    type: "faiss_index_build"
+    options { [type.googleapis.com/trawl.dense.FaissIndexBuildOptions] {
+      factory: "IVF16,Flat" index_type: IVF_FLAT nlist: 16 } })cfg");
+  EXPECT_EQ(build.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(build.status().message(),
+            "factory \"IVF16,Flat\" and index_type/nlist both describe the index; set only "
+            "factory");
+}
+
+TEST(FaissFactoryTest, BadFactoryStringsAndParamsNameTheProblem) {
+  ClusteredDense data = Data();
+  absl::Status s =
+      BuildAndSearch(data.corpus, data.queries, "factory: \"IVF16,Flatt\"", "k: 5", Cpu()).status();
+  EXPECT_THAT(std::string(s.message()),
+              ::testing::StartsWith("reading factory \"IVF16,Flatt\": Error in"));
+  s = BuildAndSearch(data.corpus, data.queries, "factory: \"IVF16,Flat\"",
+                     "k: 5 params: \"nprobes=3\"", Cpu())
+          .status();
+  EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("nprobes"));
+}
+
+TEST(FaissFactoryTest, EstimatesFollowTheCodeSize) {
+  ClusteredDense data = Data();
+  absl::StatusOr<StageTestRunner> build = StageTestRunner::Create(R"cfg(
+    type: "faiss_index_build"
+    options { [type.googleapis.com/trawl.dense.FaissIndexBuildOptions] { factory: "IVF16,PQ8np" } })cfg",
+                                                                  Cpu());
+  ASSERT_TRUE(build.ok()) << build.status();
+  build->SetInput("corpus", data.corpus);
+  ASSERT_TRUE(build->Run().ok());
+  // FAISS's code size (a 1-byte list number and the 8-byte PQ code) and an 8-byte id per vector,
+  // plus 16 centroids of 32 floats.
+  EXPECT_EQ(build->estimate().device_bytes, 4000 * (1 + 8 + 8) + 16 * 32 * 4);
+  EXPECT_EQ(build->estimate().lossy_device_bytes, 0);  // PQ has no float16 form
 }
 
 TEST(FaissStagesTest, EstimatesCountTheCorpus) {
