@@ -120,18 +120,25 @@ class Validator {
     } else {
       stage_lines_[node.name] = node.line;
     }
-    absl::StatusOr<const StageRegistration*> registration = registry_.Get(config.type());
-    if (!registration.ok()) {
-      Error(type_line, registration.status().message());
-      // Still record what it outputs, so later stages reading it do not report a cascade.
+    // When the stage cannot be checked, still record what it outputs (type unknown), so later
+    // stages reading it do not report a cascade.
+    auto record_unchecked_outputs = [&] {
       for (const std::string& output : config.output()) {
         auto [slot, name] = SplitBinding(output);
         producers_.emplace(name, Producer{node.name, slot, std::nullopt, type_line});
       }
+    };
+    absl::StatusOr<const StageRegistration*> registration = registry_.Get(config.type());
+    if (!registration.ok()) {
+      Error(type_line, registration.status().message());
+      record_unchecked_outputs();
       return;
     }
     node.registration = *registration;
-    if (!ValidateOptions(config, tree, node)) return;
+    if (!ValidateOptions(config, tree, node)) {
+      record_unchecked_outputs();
+      return;
+    }
     node.contract = node.registration->contract_for(*node.options);
     BindSlots(/*inputs=*/true, config, tree, node);
     BindSlots(/*inputs=*/false, config, tree, node);

@@ -34,6 +34,7 @@ absl::Status RunStage(StageBase& stage, const StageContract& contract, StageCont
       const int device = estimated->resident_device >= 0 ? estimated->resident_device : 0;
       ctx.report().set_gpu_free_before_bytes(memory->FreeDeviceBytes(device));
       absl::Status status = memory->Prepare(*estimated, *ctx.report().mutable_memory());
+      ctx.set_memory_prepared(status.ok());
       if (status.ok()) status = stage.Run(ctx);
       ctx.report().set_gpu_free_after_bytes(memory->FreeDeviceBytes(device));
       return status;
@@ -43,7 +44,8 @@ absl::Status RunStage(StageBase& stage, const StageContract& contract, StageCont
 }
 
 absl::Status StageContext::RunPlaced(const PlacedWork& work) {
-  if (env_->memory != nullptr && env_->UseGpu()) {
+  // Only on this stage's own plan: a stage that did not plan device memory runs on the CPU.
+  if (memory_prepared_ && env_->memory != nullptr && env_->UseGpu()) {
     return env_->memory->RunPlaced(work, *report_->mutable_memory());
   }
   DevicePlacement cpu;  // rung kCpu

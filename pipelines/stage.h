@@ -92,7 +92,7 @@ struct StageContract {
   std::vector<SlotSpec> outputs;
   // Whether the memory-management stage plans and places this stage's device work: it runs
   // before the stage (RunStage below) from the stage's EstimateMemory, and ctx.RunPlaced() runs
-  // the work down its ladder. Index builds, searches and GPU ground truth set it.
+  // the work down its ladder. Index builds and searches set it.
   bool plans_device_memory = false;
 };
 
@@ -163,6 +163,9 @@ class StageContext {
   // Returns the work's own status; attempts and the final rung go into the stage's report.
   absl::Status RunPlaced(const PlacedWork& work);
 
+  // Set by RunStage once the memory stage has prepared this stage's ladder.
+  void set_memory_prepared(bool prepared) { memory_prepared_ = prepared; }
+
   // Whether output `slot` is bound in the config (optional outputs may be skipped when not).
   bool HasOutput(absl::string_view slot) const { return outputs_.contains(slot); }
 
@@ -188,6 +191,7 @@ class StageContext {
   std::string stage_name_;
   SlotBindings inputs_;
   SlotBindings outputs_;
+  bool memory_prepared_ = false;
   absl::flat_hash_map<std::string, SlotValue>* slots_;  // not owned
   const RunEnvironment* env_;                           // not owned
   StageReport* report_;                                 // not owned

@@ -91,6 +91,7 @@ int Main() {
   MemoryEstimate estimate;
   estimate.host_bytes = estimate.device_bytes = n * dim * 4;
   estimate.lossy_device_bytes = n * dim * 2;
+  estimate.faiss_resources = true;  // as a FAISS stage: fresh StandardGpuResources per attempt
   auto invocation = [&] {
     MemoryDecision decision;
     absl::Status status = memory.Prepare(estimate, decision);

@@ -5,9 +5,12 @@
 //   trawl validate CONFIG [--explain [--simulate_gpu_mb=N]]
 //   trawl stages
 //
+//   trawl eval [trec_eval's options] QRELS RUN
+//   trawl sweep SWEEP [--output_dir=DIR] [--keep_failed]
+//
 // Paths resolve against the directory the user ran from (BUILD_WORKING_DIRECTORY under
 // `bazel run`). On error: exit status 1 and one line on stderr (validate prints every problem,
-// one per line).
+// one per line); 2 for a usage error.
 #include <unistd.h>
 
 #include <algorithm>
@@ -256,7 +259,8 @@ int Sweep(const std::string& path) {
     options.extra_run_args.push_back(absl::StrCat("--device=", absl::GetFlag(FLAGS_device)));
   }
   absl::StatusOr<std::vector<sweep::PointResult>> results = RunSweep(options);
-  if (!results.ok()) return Fail(results.status().message());
+  // A sweep file's parse errors are not a pipeline's: list them all on the one line.
+  if (!results.ok()) return Fail(absl::StrReplaceAll(results.status().message(), {{"\n", "; "}}));
   return 0;
 }
 
@@ -277,16 +281,17 @@ int Run(const std::string& path) {
   absl::StatusOr<Pipeline> pipeline = LoadPipelineFile(path);
   absl::StatusOr<std::unique_ptr<ManagedEnvironment>> environment =
       pipeline.ok() ? MakeEnvironment(pipeline->config) : pipeline.status();
+  bool report_written = !report_path.empty();
   if (!environment.ok()) {
     run = EarlyFailure(path, environment.status());
-    if (!report_path.empty()) WriteReportJson(run.report, report_path).IgnoreError();
+    if (report_written) report_written = WriteReportJson(run.report, report_path).ok();
   } else {
     run = RunPipeline(*pipeline, (*environment)->env, {.report_path = report_path});
   }
   if (!run.status.ok()) {
     return Fail(
         run.status.message(),
-        report_path.empty() ? "" : absl::StrCat(" (report: ", ResolveUserPath(report_path), ")"));
+        report_written ? absl::StrCat(" (report: ", ResolveUserPath(report_path), ")") : "");
   }
   PrintSummary(run, report_path);
   return 0;

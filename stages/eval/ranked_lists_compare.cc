@@ -25,6 +25,8 @@ absl::StatusOr<RankedListsDiff> CompareRankedLists(const RankedLists& a, const R
                                                    " lists with ", b.num_queries, " x ", b.k));
   }
   RankedListsDiff diff;
+  // Rows compare directly when both lists search the same collection; otherwise the ids do.
+  const bool same_rows = a.doc_ids.SameRows(b.doc_ids);
   for (int64_t q = 0; q < a.num_queries; ++q) {
     for (int64_t j = 0; j < a.k; ++j) {
       const int64_t at = q * a.k + j;
@@ -33,7 +35,9 @@ absl::StatusOr<RankedListsDiff> CompareRankedLists(const RankedLists& a, const R
       const bool both_missing = std::isinf(sa) && std::isinf(sb) && sa == sb;
       const double rel = both_missing ? 0.0 : std::fabs(sa - sb) / scale;
       ++diff.positions;
-      if (a.doc_rows[at] == b.doc_rows[at]) {
+      const bool same_document = same_rows ? a.doc_rows[at] == b.doc_rows[at]
+                                           : a.doc_id(a.doc_rows[at]) == b.doc_id(b.doc_rows[at]);
+      if (same_document) {
         ++diff.same_id;
         diff.max_score_rel_diff = std::max(diff.max_score_rel_diff, rel);
       } else if (rel <= rel_tolerance) {

@@ -1,6 +1,7 @@
 // Compares two sets of ranked lists position by position, e.g. a GPU run against a CPU run.
 //
-// Two lists are "equal up to ties" when, at every rank, either the ids are the same or the two
+// Two lists are "equal up to ties" when, at every rank, either the document is the same (the same
+// row of one collection, or the same external id across collections) or the two
 // scores at that rank agree within the tolerance (different documents at exactly or nearly the
 // same score: an ordering both answers allow). Floating-point summation order differs between
 // FAISS's CPU and GPU paths, so near-ties may swap; anything else is a mismatch. Thread-safe.

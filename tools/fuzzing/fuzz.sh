@@ -21,6 +21,7 @@ targets=("$@")
 if ((${#targets[@]} == 0)); then
   mapfile -t targets < <(bazel query 'attr(tags, "\bfuzz\b", tests(//...))' 2>/dev/null)
 fi
+if ((${#targets[@]} == 0)); then echo "fuzz: no fuzz targets found (bazel query failed?)"; exit 1; fi
 bazel build --config=fuzz "${targets[@]}" || { echo "fuzz: build failed"; exit 1; }
 
 run_one() {

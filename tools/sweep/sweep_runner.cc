@@ -286,9 +286,17 @@ absl::StatusOr<std::vector<sweep::PointResult>> RunSweep(const SweepRunOptions& 
   const std::string results_path = out_dir + "/results.jsonl";
   absl::StatusOr<std::vector<sweep::PointResult>> finished = LoadResults(results_path);
   if (!finished.ok()) return finished.status();
-  // The latest result of each point; a later line (a rerun) replaces an earlier one.
-  absl::flat_hash_map<std::string, sweep::PointResult> by_id;
-  for (const sweep::PointResult& r : *finished) by_id[r.id()] = r;
+  // The latest result of each (point, resolved config, run arguments): a later line (a rerun)
+  // replaces an earlier one; a result of another config or other arguments is never reused.
+  const std::string run_args = absl::StrJoin(options.extra_run_args, " ");
+  auto key = [](const std::string& id, const std::string& sha, const std::string& args) {
+    return absl::StrCat(id, "\n", sha, "\n", args);
+  };
+  absl::flat_hash_map<std::string, sweep::PointResult> by_key;
+  for (const sweep::PointResult& r : *finished) {
+    by_key[key(r.id(), r.config_sha256(), r.run_args())] = r;
+  }
+  std::vector<sweep::PointResult> all;
 
   const int timeout = sweep.timeout_seconds() > 0 ? sweep.timeout_seconds() : 3600;
   Progress progress(absl::StrCat("sweep ", sweep.name()), static_cast<int64_t>(points->size()));
@@ -297,16 +305,17 @@ absl::StatusOr<std::vector<sweep::PointResult>> RunSweep(const SweepRunOptions& 
   for (size_t i = 0; i < points->size(); ++i) {
     const SweepPoint& point = (*points)[i];
     const std::string config_sha256 = Sha256Hex(PipelineConfigText(point.config));
-    auto earlier = by_id.find(point.id);
-    // Reuse a result only for the same resolved config (an edited base config reruns the point)
-    // and, unless asked to keep failures, only a successful one.
-    if (earlier != by_id.end() && earlier->second.config_sha256() == config_sha256 &&
-        (earlier->second.ok() || options.keep_failed)) {
+    auto earlier = by_key.find(key(point.id, config_sha256, run_args));
+    // Unless asked to keep failures, only a successful result is reused.
+    if (earlier != by_key.end() && (earlier->second.ok() || options.keep_failed)) {
       ++skipped;
       progress.Update(++done, absl::StrCat(point.id, " (finished earlier)"));
+      all.push_back(earlier->second);
       continue;
     }
-    const std::string base = absl::StrCat(out_dir, "/points/", i);
+    // Named by position and config: a point whose config changes gets new files, and a reused
+    // result's report and log stay its own.
+    const std::string base = absl::StrCat(out_dir, "/points/", i, "-", config_sha256.substr(0, 12));
     std::ofstream(base + ".pbtxt") << "# sweep " << sweep.name() << " point " << point.id << "\n"
                                    << PipelineConfigText(point.config);
     std::vector<std::string> argv = {options.trawl_binary, "run", base + ".pbtxt",
@@ -318,6 +327,7 @@ absl::StatusOr<std::vector<sweep::PointResult>> RunSweep(const SweepRunOptions& 
     sweep::PointResult result;
     result.set_id(point.id);
     result.set_config_sha256(config_sha256);
+    result.set_run_args(run_args);
     for (const auto& [k, v] : point.params) (*result.mutable_params())[k] = v;
     result.set_report_path(base + ".json");
     result.set_ok(error.empty());
@@ -328,15 +338,13 @@ absl::StatusOr<std::vector<sweep::PointResult>> RunSweep(const SweepRunOptions& 
     }
     absl::Status appended = AppendResult(results_path, result);
     if (!appended.ok()) return appended;
-    by_id[point.id] = result;
+    all.push_back(result);
     progress.Update(++done,
                     absl::StrCat(point.id, result.ok() ? " ok" : " FAILED: " + result.error()));
   }
   progress.Finish();
   if (skipped > 0) std::fprintf(stderr, "skipped %zu points finished earlier\n", skipped);
 
-  std::vector<sweep::PointResult> all;
-  for (const SweepPoint& point : *points) all.push_back(by_id[point.id]);
   absl::Status written = WriteSweepOutputs(all, sweep, out_dir);
   if (!written.ok()) return written;
   return all;

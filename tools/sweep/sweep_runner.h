@@ -1,13 +1,15 @@
 // `trawl sweep`: expands a SweepConfig into points, runs each point in its own process (FAISS and
 // CUDA failures can abort a process: a crash costs one point, not the sweep), and appends each
 // result to results.jsonl as it finishes. A rerun skips the points that finished successfully
-// with the same resolved config (keyed by its SHA-256, so editing the base config reruns them),
-// reruns failed, crashed or timed-out points unless keep_failed is set, so kill -9 in the middle
-// loses only the point in flight; a half-written last line is dropped on reload.
+// with the same resolved config and run arguments (keyed by the config's SHA-256, so editing the
+// base config reruns them) and runs failed, crashed or timed-out points again unless keep_failed
+// is set; kill -9 in the middle loses only the point in flight, and a half-written last line is
+// dropped on reload.
 //
-//   output_dir/points/<n>.pbtxt   the point's pipeline      output_dir/points/<n>.log  its output
-//   output_dir/points/<n>.json    its report                output_dir/results.jsonl   one line
-//   each output_dir/summary.csv, plot.svg (+ plot.png when rsvg-convert is installed)
+//   output_dir/points/<n>-<sha>.pbtxt  the point's pipeline (n: its position, sha: its config's)
+//   output_dir/points/<n>-<sha>.json   its report; .log its output
+//   output_dir/results.jsonl           one line per run
+//   output_dir/summary.csv, plot.svg (+ plot.png when rsvg-convert is installed)
 //
 // Not thread-safe; one sweep per output directory at a time.
 #ifndef TRAWL_TOOLS_SWEEP_SWEEP_RUNNER_H_

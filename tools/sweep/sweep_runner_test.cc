@@ -118,8 +118,9 @@ TEST(SweepRunnerTest, BadAxesFailBeforeAnythingRuns) {
   ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(kBase, &config));
   EXPECT_EQ(SetStageOption(config, "serch", "nprobe", "1").message(),
             "the base config has no stage named 'serch'");
-  EXPECT_EQ(SetStageOption(config, "search", "nprob", "1").message(),
-            "stage 'search' (faiss_search) has no single option 'nprob'; its options: k, nprobe");
+  EXPECT_EQ(
+      SetStageOption(config, "search", "nprob", "1").message(),
+      "stage 'search' (faiss_search) has no single option 'nprob'; its options: k, nprobe, params");
   EXPECT_EQ(SetStageOption(config, "search", "nprobe", "many").message(),
             "stage 'search': 'many' is not a valid value for nprobe (int32)");
 }
@@ -239,8 +240,15 @@ TEST(SweepRunnerTest, KillNineMidwayThenRerunSkipsFinishedPoints) {
   ASSERT_GE(finished, 2u);
   ASSERT_LT(finished, 6u) << "the sweep finished before it could be killed";
   std::ofstream(results, std::ios::app) << "{\"id\": \"search.nprobe=";  // torn write
+  // The first point's log (points/0-<sha of its config>.log).
+  std::string log0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir + "/out/points")) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("0-", 0) == 0 && entry.path().extension() == ".log") log0 = entry.path();
+  }
+  ASSERT_FALSE(log0.empty());
   struct stat first_log;
-  ASSERT_EQ(stat((dir + "/out/points/0.log").c_str(), &first_log), 0);
+  ASSERT_EQ(stat(log0.c_str(), &first_log), 0);
 
   SweepRunOptions options{path, Trawl(), ""};
   absl::StatusOr<std::vector<sweep::PointResult>> all = RunSweep(options);
@@ -252,7 +260,7 @@ TEST(SweepRunnerTest, KillNineMidwayThenRerunSkipsFinishedPoints) {
   // Recall grows with nprobe; the finished points were not run again.
   EXPECT_LE((*all)[0].recall(), (*all)[5].recall());
   struct stat after;
-  ASSERT_EQ(stat((dir + "/out/points/0.log").c_str(), &after), 0);
+  ASSERT_EQ(stat(log0.c_str(), &after), 0);
   EXPECT_EQ(after.st_mtim.tv_nsec, first_log.st_mtim.tv_nsec);
   EXPECT_EQ(after.st_mtim.tv_sec, first_log.st_mtim.tv_sec);
 }
