@@ -81,7 +81,7 @@ class MemoryStage : public MemoryManager {
 
   const MemoryPolicy policy_;
   GpuDevice* device_;                // not owned
-  ResourcesFactory factory_;         // makes StandardGpuResources per attempt
+  ResourcesFactory factory_;         // StandardGpuResources per attempt, for estimates that ask
   HostMemorySources host_sources_;   // where host memory is read from
   std::vector<PlannedRung> ladder_;  // the last Prepare()'s rungs, in order
 };

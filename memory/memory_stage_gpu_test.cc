@@ -142,7 +142,7 @@ TEST_F(MemoryStageGpuTest, LossyPolicyLandsOnFloat16StorageOnTheGpu) {
 
 // IVF with 64 lists over 100k vectors: each list's storage is about 1 MiB at full precision and
 // 0.5 MiB as float16, so failing 1-2 MiB allocations three times fails the three full-precision
-// rungs and leaves the float16 (QT_fp16 scalar quantizer) rung.
+// rungs and leaves the lossy rung (IVF with a QT_fp16 scalar quantizer).
 constexpr char kIvfPipeline[] = R"cfg(
   name: "ivf"
   stage {

@@ -2,7 +2,7 @@
 // type and factory.
 //
 // Define: a class deriving from Stage<Options> with `static constexpr char kType[]` and
-//   `static StageContract Contract()` (pipelines/stage.h).
+//   `static StageContract Contract()` (or `Contract(const Options&)`, pipelines/stage.h).
 // Register: `TRAWL_REGISTER_STAGE(FaissSearchStage);` in the stage's .cc, whose cc_library has
 //   `alwayslink = 1` so that linking the target is enough. A second registration of the same type
 //   name stops the program at startup with both names in the message.

@@ -115,6 +115,27 @@ class ConcatStage : public Stage<test::TestConcatOptions> {
 };
 TRAWL_REGISTER_STAGE(ConcatStage);
 
+// "bonus" is optional: bound, its first degree is added; unbound, nothing is.
+class BonusStage : public Stage<test::TestSumOptions> {
+ public:
+  static constexpr char kType[] = "test_bonus";
+  static StageContract Contract() {
+    return {StageKind::kTransform,
+            {SlotSpec::Of<Celsius>("in"), SlotSpec::OptionalOf<Celsius>("bonus")},
+            {SlotSpec::Of<Celsius>("out")}};
+  }
+  absl::Status Run(StageContext& ctx) override {
+    ASSIGN_OR_RETURN(const Celsius* in, ctx.Input<Celsius>("in"));
+    Celsius out = *in;
+    if (ctx.HasInput("bonus")) {
+      ASSIGN_OR_RETURN(const Celsius* bonus, ctx.Input<Celsius>("bonus"));
+      for (float& d : out.degrees) d += bonus->degrees.at(0);
+    }
+    return ctx.SetOutput("out", std::move(out));
+  }
+};
+TRAWL_REGISTER_STAGE(BonusStage);
+
 constexpr char kSources[] = R"cfg(
   name: "temperatures"
   stage {
@@ -201,6 +222,19 @@ TEST(SlotTypesTest, TheContractFollowsTheOptions) {
   PipelineRun run = RunPipeline(*pipeline, RunEnvironment{}, {.keep_slots = {"x"}});
   ASSERT_TRUE(run.status.ok()) << run.status;
   EXPECT_EQ(run.slots.at("x").As<Celsius>()->degrees, (std::vector<float>{30}));
+}
+
+TEST(SlotTypesTest, OptionalInputsMayBeLeftUnbound) {
+  for (const bool bound : {false, true}) {
+    absl::StatusOr<Pipeline> pipeline = Load(
+        bound
+            ? R"cfg(stage { type: "test_bonus" input: "in:a" input: "bonus:b" output: "out:x" })cfg"
+            : R"cfg(stage { type: "test_bonus" input: "in:a" output: "out:x" })cfg");
+    ASSERT_TRUE(pipeline.ok()) << pipeline.status();
+    PipelineRun run = RunPipeline(*pipeline, RunEnvironment{}, {.keep_slots = {"x"}});
+    ASSERT_TRUE(run.status.ok()) << run.status;
+    EXPECT_EQ(run.slots.at("x").As<Celsius>()->degrees, std::vector<float>{bound ? 30.0f : 10.0f});
+  }
 }
 
 TEST(SlotTypesTest, RegistryRefusesASecondTypeWithATakenName) {

@@ -28,8 +28,6 @@ struct DenseMatrix {
 
   const float* row(int64_t i) const { return data.data() + i * dim; }
   int64_t bytes() const { return static_cast<int64_t>(data.size() * sizeof(float)); }
-  // `ids`, or the row numbers when it is empty.
-  IdTable row_ids() const { return ids.empty() ? IdTable::RowNumbers(rows) : ids; }
 };
 
 // The top-k results of each query, best first.

@@ -27,7 +27,7 @@ namespace trawl {
 
 struct DenseIndex {
   // One per device the index lives on (several when sharded); empty on the CPU.
-  std::vector<std::shared_ptr<faiss::gpu::StandardGpuResources>> gpu_resources;
+  std::vector<std::shared_ptr<faiss::gpu::StandardGpuResources>> faiss_resources;
   std::unique_ptr<faiss::Index> index;
   dense::Metric metric = dense::L2;
   int device = -1;          // first GPU ordinal, or -1 on the CPU

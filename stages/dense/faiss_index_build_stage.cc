@@ -115,7 +115,7 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
         // Only a complete index leaves the attempt; its resources go with it.
         const bool on_gpu = placement.on_gpu() && cpu_only.empty();
         built.index = std::move(index);
-        if (on_gpu) built.gpu_resources = placement.faiss_resources;
+        if (on_gpu) built.faiss_resources = placement.faiss_resources;
         built.device = on_gpu ? placement.devices[0] : -1;
         built.rung = on_gpu || placement.emulated ? RungName(placement.rung) : "cpu";
         if (!cpu_only.empty()) {

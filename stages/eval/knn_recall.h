@@ -1,7 +1,7 @@
 // Recall of approximate nearest-neighbour results against exact ground truth.
 //
 // recall@k of one query = |top-k results ∩ top-k true neighbours| / k, averaged over queries
-// (ann-benchmarks' "k-nn recall" without its distance tolerance). Missing results (id -1) never
+// (ann-benchmarks' "k-nn recall" without its distance tolerance). Missing results (row -1) never
 // match. Thread-safe.
 #ifndef TRAWL_STAGES_EVAL_KNN_RECALL_H_
 #define TRAWL_STAGES_EVAL_KNN_RECALL_H_

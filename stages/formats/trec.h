@@ -14,7 +14,8 @@
 // ('#' inside a field is part of it: "CR#93E-1860"). Every reader reports a malformed line as
 // InvalidArgument "FILE:LINE: expected ..., found ..."; an empty file (or comments only), a NaN
 // or infinite score, a duplicate judgment or a document retrieved twice for a query is an error
-// too. Readers keep queries in QID order (string order, as trec_eval prints them).
+// too. Qrels and run readers keep queries in QID order (string order, as trec_eval prints them);
+// topic and query readers keep the file order.
 // Thread-safe (no shared state).
 #ifndef TRAWL_STAGES_FORMATS_TREC_H_
 #define TRAWL_STAGES_FORMATS_TREC_H_

@@ -15,8 +15,8 @@
 namespace trawl {
 
 // Writes ranked results as a TREC run file, one line per result:
-// "QUERY_ID Q0 DOC_ID RANK SCORE TAG", ranks from 1, scores higher-is-better with 6 significant
-// digits after the point (%.6f). Missing results (id -1) are not written. The file is replaced
+// "QUERY_ID Q0 DOC_ID RANK SCORE TAG", ranks from 1, scores higher-is-better with 6 decimal
+// places (%.6f). Missing results (row -1) are not written. The file is replaced
 // atomically: a reader never sees half a run.
 //
 //   stage {
