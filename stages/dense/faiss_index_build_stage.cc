@@ -5,7 +5,10 @@
 #include "absl/strings/str_cat.h"
 #include "faiss/IVFlib.h"
 #include "faiss/IndexFlat.h"
+#include "faiss/IndexIDMap.h"
 #include "faiss/IndexIVFFlat.h"
+#include "faiss/IndexIVFPQ.h"
+#include "faiss/IndexPreTransform.h"
 #include "faiss/IndexScalarQuantizer.h"
 #include "faiss/IndexShards.h"
 #include "faiss/gpu/GpuCloner.h"
@@ -166,6 +169,21 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
     return estimate;
   }
 
+  // Whether FAISS 1.7.3's GPU cloner (ToGpuCloner) places this index type: flat and IVF-Flat,
+  // IVF-SQ and IVF-PQ indexes, also inside pre-transforms (PCA, OPQ) and id maps.
+  static bool HasGpuForm(const faiss::Index* index) {
+    if (const auto* transformed = dynamic_cast<const faiss::IndexPreTransform*>(index)) {
+      return HasGpuForm(transformed->index);
+    }
+    if (const auto* mapped = dynamic_cast<const faiss::IndexIDMap*>(index)) {
+      return HasGpuForm(mapped->index);
+    }
+    return dynamic_cast<const faiss::IndexFlat*>(index) != nullptr ||
+           dynamic_cast<const faiss::IndexIVFFlat*>(index) != nullptr ||
+           dynamic_cast<const faiss::IndexIVFScalarQuantizer*>(index) != nullptr ||
+           dynamic_cast<const faiss::IndexIVFPQ*>(index) != nullptr;
+  }
+
   // An empty index from the factory string where `placement` says: cloned to its GPU(s) by FAISS's
   // cloner (float16 and sharding as the rung asks), or on the CPU. A type the cloner cannot put on
   // the GPU stays on the CPU and `cpu_only` says why.
@@ -174,6 +192,13 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
     std::unique_ptr<faiss::Index> cpu(
         faiss::index_factory(dim, options_.factory().c_str(), ToFaissMetric(options_.metric())));
     if (!placement.on_gpu()) return cpu;
+    // Asked first, not tried: FAISS 1.7.3's cloner can throw midway through a type it does not
+    // support and leave the resources' temp-memory stack unbalanced (a FAISS_ASSERT abort later).
+    if (!HasGpuForm(cpu.get())) {
+      cpu_only = absl::StrCat(options_.factory(),
+                              " has no GPU form in FAISS 1.7.3's cloner; built on the CPU");
+      return cpu;
+    }
     try {
       if (placement.rung == Rung::kSharded) {
         faiss::gpu::GpuMultipleClonerOptions cloner;
@@ -191,7 +216,7 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
           placement.faiss_resources[0].get(), placement.devices[0], cpu.get(), &cloner));
     } catch (const std::exception& e) {
       if (IsAllocationFailureMessage(e.what())) throw;  // the ladder's business
-      cpu_only = absl::StrCat(options_.factory(), " has no GPU form in FAISS (", e.what(),
+      cpu_only = absl::StrCat(options_.factory(), " could not be placed on the GPU (", e.what(),
                               "); built on the CPU");
       return cpu;
     }

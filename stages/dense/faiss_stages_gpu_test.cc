@@ -4,6 +4,7 @@
 #include "memory/run_environment.h"
 #include "stages/dense/exact_knn.h"
 #include "stages/dense/faiss_test_util.h"
+#include "stages/eval/knn_recall.h"
 #include "stages/eval/ranked_lists_compare.h"
 #include "stages/synth/clustered_dense.h"
 
@@ -53,6 +54,48 @@ TEST_P(FaissStagesGpuTest, GpuResultsEqualCpuResults) {
 INSTANTIATE_TEST_SUITE_P(Indexes, FaissStagesGpuTest,
                          ::testing::Values("metric: L2", "metric: INNER_PRODUCT",
                                            "metric: COSINE"));
+
+// Factory strings on the GPU: through FAISS's cloner, or on the CPU for types it has no GPU form
+// of (HNSW). 20000 x 64 clustered vectors; IVF visits every list, so Flat and IVF-Flat are exact.
+struct GpuFactoryCase {
+  std::string factory;
+  std::string params;
+  std::string expected_device;
+  double min_recall_at_10;
+};
+
+class FaissFactoryGpuTest : public ::testing::TestWithParam<GpuFactoryCase> {};
+
+TEST_P(FaissFactoryGpuTest, PlacedAsFaissCanAndAgainstExact) {
+  ClusteredDenseSpec spec;
+  spec.num_vectors = 20000;
+  spec.num_queries = 200;
+  spec.dim = 64;
+  spec.num_clusters = 100;
+  ClusteredDense data = *GenerateClusteredDense(spec);
+  const GpuFactoryCase& c = GetParam();
+  std::string device;
+  absl::StatusOr<RankedLists> results =
+      BuildAndSearch(data.corpus, data.queries, "factory: \"" + c.factory + "\"",
+                     "k: 10 params: \"" + c.params + "\"", WithDevice(MemoryPolicy::GPU), &device);
+  ASSERT_TRUE(results.ok()) << results.status();
+  EXPECT_EQ(device, c.expected_device) << c.factory;
+  RankedLists exact = *ExactKnn(data.corpus, data.queries, 10, dense::L2);
+  const double recall = *KnnRecall(*results, exact, 10);
+  std::printf("[factory on gpu] %s: device %s, recall@10 %.4f\n", c.factory.c_str(), device.c_str(),
+              recall);
+  EXPECT_GE(recall, c.min_recall_at_10);
+}
+
+INSTANTIATE_TEST_SUITE_P(Types, FaissFactoryGpuTest,
+                         ::testing::Values(GpuFactoryCase{"Flat", "", "gpu:0", 0.999},
+                                           GpuFactoryCase{"IVF64,Flat", "nprobe=64", "gpu:0",
+                                                          0.999},
+                                           GpuFactoryCase{"IVF64,SQ8", "nprobe=64", "gpu:0", 0.9},
+                                           GpuFactoryCase{"HNSW32", "efSearch=128", "cpu", 0.9}),
+                         [](const ::testing::TestParamInfo<GpuFactoryCase>& info) {
+                           return std::to_string(info.index);
+                         });
 
 TEST(FaissStagesGpuExactTest, GpuFlatEqualsExactKnn) {
   ClusteredDense data = Data();
