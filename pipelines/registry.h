@@ -46,7 +46,9 @@ class StageRegistry {
   static StageRegistry& Global();
 
   // AlreadyExists when `type` is taken, or when a slot type's name is already used by another
-  // C++ type; InvalidArgument when the name is not lower_snake or a field is missing.
+  // C++ type (checked on the contract for the default options; slots that only other options add
+  // are told apart by C++ type all the same); InvalidArgument when the name is not lower_snake or
+  // a field is missing.
   absl::Status Register(StageRegistration registration);
 
   // NotFound when `type` is not registered.
