@@ -2,22 +2,20 @@
 #include <memory>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "faiss/IVFlib.h"
 #include "faiss/IndexFlat.h"
-#include "faiss/IndexIDMap.h"
 #include "faiss/IndexIVFFlat.h"
-#include "faiss/IndexIVFPQ.h"
-#include "faiss/IndexPreTransform.h"
 #include "faiss/IndexScalarQuantizer.h"
 #include "faiss/IndexShards.h"
 #include "faiss/gpu/GpuCloner.h"
-#include "faiss/gpu/GpuClonerOptions.h"
 #include "faiss/gpu/GpuIndexFlat.h"
 #include "faiss/gpu/GpuIndexIVFFlat.h"
 #include "faiss/gpu/GpuIndexIVFScalarQuantizer.h"
 #include "faiss/gpu/StandardGpuResources.h"
 #include "faiss/index_factory.h"
+#include "pipelines/hashing.h"
 #include "pipelines/registry.h"
 #include "pipelines/stage.h"
 #include "pipelines/status_util.h"
@@ -25,12 +23,16 @@
 #include "stages/dense/dense_index.h"
 #include "stages/dense/dense_metric.h"
 #include "stages/dense/faiss_index_build_stage.pb.h"
+#include "stages/dense/faiss_placement.h"
+#include "stages/dense/index_folder.h"
 
 namespace trawl {
 
-// Builds a FAISS index over a corpus: Flat or IVF-Flat, L2 / inner product / cosine, where the
-// memory-management stage places it: on the GPU when the run uses one (fresh resources per rung,
-// float16 storage or sharding across GPUs on lower rungs), on the CPU otherwise.
+// Builds a FAISS index over a corpus: any type faiss::index_factory makes (or Flat / IVF-Flat by
+// index_type), L2 / inner product / cosine, where the memory-management stage places it: on the
+// GPU when the run uses one (fresh resources per rung, float16 storage or sharding across GPUs on
+// lower rungs), on the CPU otherwise. With cache_dir, a verified index folder (index_folder.h)
+// for the same description, metric and data is placed instead of built, and a build fills it.
 //
 //   stage {
 //     type: "faiss_index_build"  input: "corpus:corpus"  output: "index:flat"
@@ -90,6 +92,7 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
     if (corpus_in->rows == 0) return absl::InvalidArgumentError("the corpus is empty");
     DenseMatrix normalized;
     const DenseMatrix& corpus = PrepareForMetric(*corpus_in, options_.metric(), normalized);
+    auto& notes = *ctx.report().mutable_notes();
 
     DenseIndex built;
     built.metric = options_.metric();
@@ -97,46 +100,115 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
     built.description = !options_.factory().empty() ? options_.factory()
                         : ivf()                     ? absl::StrCat("IVF", options_.nlist(), ",Flat")
                                                     : "Flat";
+    // The cache: a verified folder for this description, metric and data is placed, not built.
+    std::string cache_folder;
+    std::unique_ptr<faiss::Index> cached;
+    dense::IndexManifest manifest;
+    if (!options_.cache_dir().empty()) {
+      manifest.set_description(built.description);
+      manifest.set_metric(options_.metric());
+      manifest.set_data_sha256(DataSha256(*corpus_in));
+      cache_folder = CacheFolder(manifest);
+      cached = ReadCache(cache_folder, manifest, notes["cache"]);
+    }
+
     std::string device = "cpu";
     RETURN_IF_ERROR(ctx.RunPlaced([&](const DevicePlacement& placement) {
       return StatusFromCall("building " + built.description, [&] {
         std::string cpu_only;  // why a GPU placement still built on the CPU
-        std::unique_ptr<faiss::Index> index =
-            options_.factory().empty()
-                ? MakeIndex(placement, static_cast<int>(corpus.dim))
-                : MakeFactoryIndex(placement, static_cast<int>(corpus.dim), cpu_only);
-        if (!index->is_trained || ivf()) {
-          const int64_t per_list = faiss::ivflib::try_extract_index_ivf(index.get()) != nullptr
-                                       ? faiss::ivflib::try_extract_index_ivf(index.get())->nlist
-                                       : 1024;  // PQ, SQ: codebooks from up to 256k vectors
-          const int64_t train = options_.train_size() > 0
-                                    ? std::min(options_.train_size(), corpus.rows)
-                                    : std::min<int64_t>(corpus.rows, 256LL * per_list);
-          index->train(train, corpus.data.data());
+        std::unique_ptr<faiss::Index> index;
+        if (cached != nullptr) {
+          index = CloneToGpu(*cached, placement, built.description, &cpu_only);
+          if (index == nullptr) index = std::move(cached);
+        } else {
+          index = options_.factory().empty()
+                      ? MakeIndex(placement, static_cast<int>(corpus.dim))
+                      : MakeFactoryIndex(placement, static_cast<int>(corpus.dim), cpu_only);
+          if (!index->is_trained || ivf()) {
+            const faiss::IndexIVF* inner = faiss::ivflib::try_extract_index_ivf(index.get());
+            const int64_t per_list =
+                inner != nullptr ? inner->nlist : 1024;  // PQ, SQ: codebooks from up to 256k
+            const int64_t train = options_.train_size() > 0
+                                      ? std::min(options_.train_size(), corpus.rows)
+                                      : std::min<int64_t>(corpus.rows, 256LL * per_list);
+            index->train(train, corpus.data.data());
+          }
+          index->add(corpus.rows, corpus.data.data());
         }
-        index->add(corpus.rows, corpus.data.data());
-        // Only a complete index leaves the attempt; its resources go with it.
-        const bool on_gpu = placement.on_gpu() && cpu_only.empty();
-        built.index = std::move(index);
-        if (on_gpu) built.faiss_resources = placement.faiss_resources;
-        built.device = on_gpu ? placement.devices[0] : -1;
-        built.rung = on_gpu || placement.emulated ? RungName(placement.rung) : "cpu";
-        if (!cpu_only.empty()) {
-          device = "cpu";
-          (*ctx.report().mutable_notes())["cpu_only"] = cpu_only;
-        } else if (on_gpu) {
-          device = absl::StrCat("gpu:", built.device);
-        } else if (placement.emulated) {  // a simulated GPU: the CPU stands in for this rung
-          device = absl::StrCat("cpu (emulating ", built.rung, ")");
-        }
+        device = RecordPlacement(std::move(index), placement, cpu_only, &built);
+        if (!cpu_only.empty()) notes["cpu_only"] = cpu_only;
       });
     }));
+    if (!cache_folder.empty() && notes["cache"] != "hit") {
+      RETURN_IF_ERROR(WriteCache(built, cache_folder, manifest));
+    }
     ctx.report().set_device(device);
-    (*ctx.report().mutable_notes())["index"] = built.description;
+    notes["index"] = built.description;
     return ctx.SetOutput("index", std::move(built));
   }
 
  private:
+  // The corpus as the index sees it, ids included: the part of the cache key that is data.
+  static std::string DataSha256(const DenseMatrix& corpus) {
+    Sha256 hash;
+    hash.Update(absl::StrCat(corpus.rows, "x", corpus.dim, ";"));
+    hash.Update(absl::string_view(reinterpret_cast<const char*>(corpus.data.data()),
+                                  static_cast<size_t>(corpus.bytes())));
+    if (!corpus.ids.row_numbers()) {
+      for (int64_t i = 0; i < corpus.ids.size(); ++i) hash.Update(corpus.ids.Get(i) + "\n");
+    }
+    return hash.Hex();
+  }
+
+  // <cache_dir>/<description>-<metric>-<key>: readable, and keyed by everything that shapes the
+  // index (description, metric, training size, data).
+  std::string CacheFolder(const dense::IndexManifest& manifest) const {
+    std::string name = manifest.description();
+    for (char& c : name) {
+      if (!absl::ascii_isalnum(c)) c = '_';
+    }
+    const std::string key =
+        Sha256Hex(absl::StrCat(manifest.description(), "|", manifest.metric(), "|",
+                               options_.train_size(), "|", manifest.data_sha256()));
+    return absl::StrCat(options_.cache_dir(), "/", name, "-", dense::Metric_Name(manifest.metric()),
+                        "-", key.substr(0, 16));
+  }
+
+  // The cached CPU index when the folder verifies and describes this build; else null, with
+  // `status` saying why ("miss", or "rebuilt: <the error>").
+  static std::unique_ptr<faiss::Index> ReadCache(const std::string& folder,
+                                                 const dense::IndexManifest& expected,
+                                                 std::string& status) {
+    if (!IndexFileBytes(folder).ok()) {
+      status = "miss";
+      return nullptr;
+    }
+    absl::StatusOr<IndexFolder> read = ReadIndexFolder(folder);
+    if (read.ok() && (read->manifest.description() != expected.description() ||
+                      read->manifest.metric() != expected.metric() ||
+                      read->manifest.data_sha256() != expected.data_sha256())) {
+      read = absl::DataLossError(absl::StrCat(folder, ": the manifest describes another index"));
+    }
+    if (!read.ok()) {
+      status = absl::StrCat("rebuilt: ", read.status().message());
+      return nullptr;
+    }
+    status = "hit";
+    return std::move(read->index);
+  }
+
+  static absl::Status WriteCache(const DenseIndex& built, const std::string& folder,
+                                 const dense::IndexManifest& manifest) {
+    std::unique_ptr<faiss::Index> cpu_copy;
+    if (built.on_gpu()) {
+      RETURN_IF_ERROR(StatusFromCall("copying the index to the host for the cache", [&] {
+        cpu_copy.reset(faiss::gpu::index_gpu_to_cpu(built.index.get()));
+      }));
+    }
+    return WriteIndexFolder(folder, cpu_copy != nullptr ? *cpu_copy : *built.index, built.ids,
+                            manifest);
+  }
+
   bool ivf() const { return options_.index_type() == dense::FaissIndexBuildOptions::IVF_FLAT; }
 
   // A factory index's needs from an empty CPU index of that type: its code size per vector (plus
@@ -169,57 +241,15 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
     return estimate;
   }
 
-  // Whether FAISS 1.7.3's GPU cloner (ToGpuCloner) places this index type: flat and IVF-Flat,
-  // IVF-SQ and IVF-PQ indexes, also inside pre-transforms (PCA, OPQ) and id maps.
-  static bool HasGpuForm(const faiss::Index* index) {
-    if (const auto* transformed = dynamic_cast<const faiss::IndexPreTransform*>(index)) {
-      return HasGpuForm(transformed->index);
-    }
-    if (const auto* mapped = dynamic_cast<const faiss::IndexIDMap*>(index)) {
-      return HasGpuForm(mapped->index);
-    }
-    return dynamic_cast<const faiss::IndexFlat*>(index) != nullptr ||
-           dynamic_cast<const faiss::IndexIVFFlat*>(index) != nullptr ||
-           dynamic_cast<const faiss::IndexIVFScalarQuantizer*>(index) != nullptr ||
-           dynamic_cast<const faiss::IndexIVFPQ*>(index) != nullptr;
-  }
-
-  // An empty index from the factory string where `placement` says: cloned to its GPU(s) by FAISS's
-  // cloner (float16 and sharding as the rung asks), or on the CPU. A type the cloner cannot put on
-  // the GPU stays on the CPU and `cpu_only` says why.
+  // An empty index from the factory string where `placement` says: cloned to its GPU(s) (float16
+  // and sharding as the rung asks), or on the CPU. A type the cloner cannot put on the GPU stays
+  // on the CPU and `cpu_only` says why.
   std::unique_ptr<faiss::Index> MakeFactoryIndex(const DevicePlacement& placement, int dim,
                                                  std::string& cpu_only) const {
     std::unique_ptr<faiss::Index> cpu(
         faiss::index_factory(dim, options_.factory().c_str(), ToFaissMetric(options_.metric())));
-    if (!placement.on_gpu()) return cpu;
-    // Asked first, not tried: FAISS 1.7.3's cloner can throw midway through a type it does not
-    // support and leave the resources' temp-memory stack unbalanced (a FAISS_ASSERT abort later).
-    if (!HasGpuForm(cpu.get())) {
-      cpu_only = absl::StrCat(options_.factory(),
-                              " has no GPU form in FAISS 1.7.3's cloner; built on the CPU");
-      return cpu;
-    }
-    try {
-      if (placement.rung == Rung::kSharded) {
-        faiss::gpu::GpuMultipleClonerOptions cloner;
-        cloner.shard = true;
-        cloner.useFloat16 = placement.lossy;
-        std::vector<faiss::gpu::GpuResourcesProvider*> resources;
-        for (const auto& r : placement.faiss_resources) resources.push_back(r.get());
-        std::vector<int> devices = placement.devices;
-        return std::unique_ptr<faiss::Index>(
-            faiss::gpu::index_cpu_to_gpu_multiple(resources, devices, cpu.get(), &cloner));
-      }
-      faiss::gpu::GpuClonerOptions cloner;
-      cloner.useFloat16 = placement.lossy;
-      return std::unique_ptr<faiss::Index>(faiss::gpu::index_cpu_to_gpu(
-          placement.faiss_resources[0].get(), placement.devices[0], cpu.get(), &cloner));
-    } catch (const std::exception& e) {
-      if (IsAllocationFailureMessage(e.what())) throw;  // the ladder's business
-      cpu_only = absl::StrCat(options_.factory(), " could not be placed on the GPU (", e.what(),
-                              "); built on the CPU");
-      return cpu;
-    }
+    std::unique_ptr<faiss::Index> gpu = CloneToGpu(*cpu, placement, options_.factory(), &cpu_only);
+    return gpu != nullptr ? std::move(gpu) : std::move(cpu);
   }
 
   // An empty index of the configured type where `placement` says: on its GPU(s) with its

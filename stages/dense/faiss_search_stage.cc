@@ -1,3 +1,5 @@
+#include <algorithm>
+#include <chrono>
 #include <limits>
 #include <memory>
 #include <string>
@@ -12,6 +14,7 @@
 #include "faiss/gpu/GpuAutoTune.h"
 #include "faiss/gpu/GpuCloner.h"
 #include "faiss/gpu/GpuIndexIVF.h"
+#include "pipelines/progress.h"
 #include "pipelines/registry.h"
 #include "pipelines/stage.h"
 #include "pipelines/status_util.h"
@@ -49,6 +52,8 @@ class FaissSearchStage : public Stage<dense::FaissSearchOptions> {
     if (options.k() < 0)
       return absl::InvalidArgumentError(absl::StrCat("k must be >= 0, got ", options.k()));
     if (options.nprobe() < 0) return absl::InvalidArgumentError("nprobe must be >= 0");
+    if (options.query_batch() < 0) return absl::InvalidArgumentError("query_batch must be >= 0");
+    query_batch_ = options.query_batch();
     k_ = options.k() == 0 ? 10 : options.k();
     nprobe_ = options.nprobe() == 0 ? 1 : options.nprobe();
     params_ = options.params();
@@ -102,7 +107,16 @@ class FaissSearchStage : public Stage<dense::FaissSearchOptions> {
             faiss::ParameterSpace().set_index_parameters(target, params_.c_str());
           }
         }
-        target->search(n, queries.data.data(), k_, distances.data(), labels.data());
+        const int64_t batch = query_batch_ > 0 ? std::min(query_batch_, n) : n;
+        Progress progress(absl::StrCat("stage '", ctx.stage_name(), "' (faiss_search): queries"), n,
+                          stderr, -1, std::chrono::seconds(10));
+        for (int64_t begin = 0; begin < n; begin += batch) {
+          const int64_t count = std::min(batch, n - begin);
+          target->search(count, queries.row(begin), k_, distances.data() + begin * k_,
+                         labels.data() + begin * k_);
+          if (batch < n) progress.Update(begin + count);
+        }
+        if (batch < n) progress.Finish();
         device = target == index->index.get() && index->on_gpu()
                      ? absl::StrCat("gpu:", index->device)
                      : "cpu";
@@ -147,6 +161,7 @@ class FaissSearchStage : public Stage<dense::FaissSearchOptions> {
   int64_t k_ = 10;
   int nprobe_ = 1;
   std::string params_;  // "nprobe=32,efSearch=128", applied after nprobe
+  int64_t query_batch_ = 0;
 };
 TRAWL_REGISTER_STAGE(FaissSearchStage);
 

@@ -1,4 +1,6 @@
 // faiss_index_build + faiss_search on the CPU, checked against the independent exact_knn.
+#include <filesystem>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "stages/dense/exact_knn.h"
@@ -42,6 +44,20 @@ TEST_P(FaissStagesTest, FlatEqualsExactKnn) {
 
 INSTANTIATE_TEST_SUITE_P(Metrics, FaissStagesTest,
                          ::testing::Values(dense::L2, dense::INNER_PRODUCT, dense::COSINE));
+
+// The same neighbours; scores equal up to float rounding (FAISS's CPU Flat computes distances by
+// BLAS or SIMD loops depending on the batch size, and BLAS blocks by the batch size; L2 through
+// |x|^2 + |y|^2 - 2xy loses about 1e-5 relative to cancellation).
+TEST(FaissStagesTest, QueryBatchesGiveTheSameResults) {
+  ClusteredDense data = Data();
+  RankedLists whole = *BuildAndSearch(data.corpus, data.queries, "", "k: 10", Cpu());
+  absl::StatusOr<RankedLists> batched =
+      BuildAndSearch(data.corpus, data.queries, "", "k: 10 query_batch: 7", Cpu());
+  ASSERT_TRUE(batched.ok()) << batched.status();
+  RankedListsDiff diff = *CompareRankedLists(*batched, whole, 1e-4);
+  EXPECT_TRUE(diff.EqualUpToTies()) << diff.Summary();
+  EXPECT_LT(diff.max_score_rel_diff, 1e-4) << diff.Summary();
+}
 
 TEST(FaissStagesIvfTest, IvfVisitingEveryListEqualsFlat) {
   ClusteredDense data = Data();
@@ -184,6 +200,116 @@ TEST(FaissStagesTest, EstimatesCountTheCorpus) {
   ASSERT_TRUE(build->Run().ok());
   EXPECT_EQ(build->estimate().device_bytes, 4000 * 32 * 4);
   EXPECT_EQ(build->estimate().lossy_device_bytes, 4000 * 32 * 2);
+}
+
+}  // namespace
+}  // namespace trawl
+
+namespace trawl {
+namespace {
+
+absl::StatusOr<StageTestRunner> Stage(const std::string& type, const std::string& options_type,
+                                      const std::string& options) {
+  return StageTestRunner::Create(absl::StrCat("type: '", type,
+                                              "' options { [type.googleapis.com/trawl.dense.",
+                                              options_type, "] { ", options, " } }"));
+}
+
+// Builds (or reads from the cache) an IVF-PQ index and searches it; `cache` gets the note.
+RankedLists BuildCachedAndSearch(const ClusteredDense& data, const std::string& cache_dir,
+                                 std::string* cache) {
+  absl::StatusOr<StageTestRunner> build =
+      Stage("faiss_index_build", "FaissIndexBuildOptions",
+            "factory: 'IVF16,PQ8np' metric: INNER_PRODUCT cache_dir: '" + cache_dir + "'");
+  EXPECT_TRUE(build.ok()) << build.status();
+  build->SetInput("corpus", data.corpus);
+  absl::Status built = build->Run();
+  EXPECT_TRUE(built.ok()) << built;
+  *cache = build->report().notes().at("cache");
+  absl::StatusOr<StageTestRunner> search =
+      Stage("faiss_search", "FaissSearchOptions", "k: 10 nprobe: 4");
+  search->SetInput("index", std::move(*build->Output<DenseIndex>("index")));
+  search->SetInput("queries", data.queries);
+  EXPECT_TRUE(search->Run().ok());
+  return *search->Output<RankedLists>("results");
+}
+
+TEST(FaissIndexCacheTest, RerunReadsTheCacheAndACorruptEntryIsRebuilt) {
+  ClusteredDense data = Data();
+  const std::string cache_dir = ::testing::TempDir() + "/index_cache";
+  std::string note;
+  const RankedLists first = BuildCachedAndSearch(data, cache_dir, &note);
+  EXPECT_EQ(note, "miss");
+  const RankedLists second = BuildCachedAndSearch(data, cache_dir, &note);
+  EXPECT_EQ(note, "hit");
+  EXPECT_EQ(second.doc_rows, first.doc_rows);
+  EXPECT_EQ(second.scores, first.scores);
+
+  // Corrupt the cached index: it is rebuilt (same training data and seed: the same index).
+  std::string folder;
+  for (const auto& entry : std::filesystem::directory_iterator(cache_dir)) folder = entry.path();
+  EXPECT_THAT(folder, ::testing::HasSubstr("/IVF16_PQ8np-INNER_PRODUCT-"));
+  std::filesystem::resize_file(folder + "/index",
+                               std::filesystem::file_size(folder + "/index") - 1);
+  const RankedLists third = BuildCachedAndSearch(data, cache_dir, &note);
+  EXPECT_THAT(note, ::testing::StartsWith("rebuilt: " + folder + "/index: expected "));
+  EXPECT_EQ(third.doc_rows, first.doc_rows);
+  BuildCachedAndSearch(data, cache_dir, &note);
+  EXPECT_EQ(note, "hit");
+
+  // Other data: another key, a miss.
+  ClusteredDense other = data;
+  other.corpus.data[0] += 1;
+  BuildCachedAndSearch(other, cache_dir, &note);
+  EXPECT_EQ(note, "miss");
+}
+
+TEST(FaissIndexIoTest, WriteThenReadSearchesTheSame) {
+  ClusteredDense data = Data();
+  data.corpus.ids = IdTable::Of([] {
+    std::vector<std::string> ids;
+    for (int i = 0; i < 4000; ++i) ids.push_back(absl::StrCat("doc-", i));
+    return ids;
+  }());
+  absl::StatusOr<StageTestRunner> build =
+      Stage("faiss_index_build", "FaissIndexBuildOptions", "factory: 'IVF16,Flat' metric: L2");
+  build->SetInput("corpus", data.corpus);
+  ASSERT_TRUE(build->Run().ok());
+  DenseIndex built = std::move(*build->Output<DenseIndex>("index"));
+
+  const std::string path = ::testing::TempDir() + "/ivf.index";
+  absl::StatusOr<StageTestRunner> write =
+      Stage("faiss_index_write", "FaissIndexWriteOptions", "path: '" + path + "'");
+  ASSERT_TRUE(write.ok()) << write.status();
+  write->SetInput("index", std::move(built));
+  ASSERT_TRUE(write->Run().ok());
+
+  absl::StatusOr<StageTestRunner> read =
+      Stage("faiss_index_read", "FaissIndexReadOptions", "path: '" + path + "'");
+  ASSERT_TRUE(read.ok()) << read.status();
+  absl::Status status = read->Run();
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(read->report().notes().at("index"), "IVF16,Flat, 4000 x 32, verified");
+  const DenseIndex* index = read->Output<DenseIndex>("index");
+  ASSERT_NE(index, nullptr);
+  EXPECT_EQ(index->ids.Get(3999), "doc-3999");
+  EXPECT_EQ(index->metric, dense::L2);
+
+  absl::StatusOr<StageTestRunner> search =
+      Stage("faiss_search", "FaissSearchOptions", "k: 10 nprobe: 16");
+  search->SetInput("index", std::move(*read->Output<DenseIndex>("index")));
+  search->SetInput("queries", data.queries);
+  ASSERT_TRUE(search->Run().ok());
+  const RankedLists* results = search->Output<RankedLists>("results");
+  // nprobe = nlist: exact, as exact_knn says.
+  RankedLists exact = *ExactKnn(data.corpus, data.queries, 10, dense::L2);
+  RankedListsDiff diff = *CompareRankedLists(*results, exact, 1e-4);
+  EXPECT_TRUE(diff.EqualUpToTies()) << diff.Summary();
+  EXPECT_EQ(results->doc_id(results->doc_rows[0]).rfind("doc-", 0), 0u);
+
+  absl::StatusOr<StageTestRunner> missing =
+      Stage("faiss_index_read", "FaissIndexReadOptions", "path: '/nonexistent/folder'");
+  EXPECT_EQ(missing->Run().code(), absl::StatusCode::kNotFound);
 }
 
 }  // namespace

@@ -16,7 +16,8 @@ namespace trawl {
 
 // Writes ranked results as a TREC run file, one line per result:
 // "QUERY_ID Q0 DOC_ID RANK SCORE TAG", ranks from 1, scores higher-is-better with 6 decimal
-// places (%.6f). Missing results (row -1) are not written. The file is replaced
+// places (%.6f); or, with format MSMARCO, "QUERY_ID<TAB>DOC_ID<TAB>RANK". Missing results
+// (row -1) are not written. The file is replaced
 // atomically: a reader never sees half a run.
 //
 //   stage {
@@ -40,6 +41,7 @@ class TrecRunWriterStage : public Stage<io::TrecRunWriterOptions> {
     }
     path_ = ResolveUserPath(options.path());
     tag_ = options.tag().empty() ? "trawl" : options.tag();
+    msmarco_ = options.format() == io::TrecRunWriterOptions::MSMARCO;
     return absl::OkStatus();
   }
 
@@ -54,9 +56,14 @@ class TrecRunWriterStage : public Stage<io::TrecRunWriterOptions> {
         for (int64_t j = 0; j < results->k; ++j) {
           const int64_t row = results->doc_rows[q * results->k + j];
           if (row < 0) break;  // missing results come last
-          out << absl::StrFormat("%s Q0 %s %d %.6f %s\n", results->query_id(q),
-                                 results->doc_id(row), j + 1, results->scores[q * results->k + j],
-                                 tag_);
+          if (msmarco_) {
+            out << absl::StrFormat("%s\t%s\t%d\n", results->query_id(q), results->doc_id(row),
+                                   j + 1);
+          } else {
+            out << absl::StrFormat("%s Q0 %s %d %.6f %s\n", results->query_id(q),
+                                   results->doc_id(row), j + 1, results->scores[q * results->k + j],
+                                   tag_);
+          }
         }
       }
       if (!out.good()) return absl::DataLossError(absl::StrCat("write to '", temp, "' failed"));
@@ -72,6 +79,7 @@ class TrecRunWriterStage : public Stage<io::TrecRunWriterOptions> {
  private:
   std::string path_;
   std::string tag_;
+  bool msmarco_ = false;
 };
 TRAWL_REGISTER_STAGE(TrecRunWriterStage);
 

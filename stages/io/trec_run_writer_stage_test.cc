@@ -38,6 +38,25 @@ TEST(TrecRunWriterStageTest, WritesSixColumnLinesAndSkipsMissingResults) {
             "PLAIN-2 Q0 d5 1 2.000000 flat\n");
 }
 
+TEST(TrecRunWriterStageTest, MsMarcoFormatHasThreeTabSeparatedColumns) {
+  const std::string path = ::testing::TempDir() + "/out.tsv";
+  absl::StatusOr<StageTestRunner> runner = StageTestRunner::Create(
+      R"cfg(type: "trec_run_writer"
+           options { [type.googleapis.com/trawl.io.TrecRunWriterOptions] { path: ")cfg" +
+      path + R"cfg(" format: MSMARCO } })cfg");
+  ASSERT_TRUE(runner.ok()) << runner.status();
+  RankedLists results;
+  results.num_queries = 1;
+  results.k = 3;
+  results.query_ids = IdTable::Of({"1048585"});
+  results.doc_ids = IdTable::Of({"7187158", "7187157"});
+  results.doc_rows = {1, 0, -1};
+  results.scores = {3.5f, 1.0f, -std::numeric_limits<float>::infinity()};
+  runner->SetInput("results", results);
+  ASSERT_TRUE(runner->Run().ok());
+  EXPECT_EQ(ReadFile(path), "1048585\t7187157\t1\n1048585\t7187158\t2\n");
+}
+
 TEST(TrecRunWriterStageTest, UnwritablePathNamesTheFile) {
   absl::StatusOr<StageTestRunner> runner = StageTestRunner::Create(R"cfg(
     type: "trec_run_writer"

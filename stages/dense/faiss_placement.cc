@@ -1,0 +1,79 @@
+#include "stages/dense/faiss_placement.h"
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "faiss/IndexFlat.h"
+#include "faiss/IndexIDMap.h"
+#include "faiss/IndexIVFFlat.h"
+#include "faiss/IndexIVFPQ.h"
+#include "faiss/IndexPreTransform.h"
+#include "faiss/IndexScalarQuantizer.h"
+#include "faiss/gpu/GpuCloner.h"
+#include "faiss/gpu/GpuClonerOptions.h"
+#include "faiss/gpu/StandardGpuResources.h"
+#include "pipelines/status_util.h"
+
+namespace trawl {
+
+bool HasGpuForm(const faiss::Index* index) {
+  if (const auto* transformed = dynamic_cast<const faiss::IndexPreTransform*>(index)) {
+    return HasGpuForm(transformed->index);
+  }
+  if (const auto* mapped = dynamic_cast<const faiss::IndexIDMap*>(index)) {
+    return HasGpuForm(mapped->index);
+  }
+  return dynamic_cast<const faiss::IndexFlat*>(index) != nullptr ||
+         dynamic_cast<const faiss::IndexIVFFlat*>(index) != nullptr ||
+         dynamic_cast<const faiss::IndexIVFScalarQuantizer*>(index) != nullptr ||
+         dynamic_cast<const faiss::IndexIVFPQ*>(index) != nullptr;
+}
+
+std::unique_ptr<faiss::Index> CloneToGpu(const faiss::Index& cpu, const DevicePlacement& placement,
+                                         const std::string& description, std::string* cpu_only) {
+  if (!placement.on_gpu()) return nullptr;
+  // Asked first, not tried: FAISS 1.7.3's cloner can throw midway through a type it does not
+  // support and leave the resources' temp-memory stack unbalanced (a FAISS_ASSERT abort later).
+  if (!HasGpuForm(&cpu)) {
+    *cpu_only = absl::StrCat(description, " has no GPU form in FAISS 1.7.3's cloner; on the CPU");
+    return nullptr;
+  }
+  try {
+    if (placement.rung == Rung::kSharded) {
+      faiss::gpu::GpuMultipleClonerOptions cloner;
+      cloner.shard = true;
+      cloner.useFloat16 = placement.lossy;
+      std::vector<faiss::gpu::GpuResourcesProvider*> resources;
+      for (const auto& r : placement.faiss_resources) resources.push_back(r.get());
+      std::vector<int> devices = placement.devices;
+      return std::unique_ptr<faiss::Index>(
+          faiss::gpu::index_cpu_to_gpu_multiple(resources, devices, &cpu, &cloner));
+    }
+    faiss::gpu::GpuClonerOptions cloner;
+    cloner.useFloat16 = placement.lossy;
+    return std::unique_ptr<faiss::Index>(faiss::gpu::index_cpu_to_gpu(
+        placement.faiss_resources[0].get(), placement.devices[0], &cpu, &cloner));
+  } catch (const std::exception& e) {
+    if (IsAllocationFailureMessage(e.what())) throw;  // the ladder's business
+    *cpu_only =
+        absl::StrCat(description, " could not be placed on the GPU (", e.what(), "); on the CPU");
+    return nullptr;
+  }
+}
+
+std::string RecordPlacement(std::unique_ptr<faiss::Index> index, const DevicePlacement& placement,
+                            const std::string& cpu_only, DenseIndex* placed) {
+  // Only a complete index leaves the attempt; its resources go with it.
+  const bool on_gpu = placement.on_gpu() && cpu_only.empty();
+  placed->index = std::move(index);
+  if (on_gpu) placed->faiss_resources = placement.faiss_resources;
+  placed->device = on_gpu ? placement.devices[0] : -1;
+  placed->rung = on_gpu || placement.emulated ? RungName(placement.rung) : "cpu";
+  if (on_gpu) return absl::StrCat("gpu:", placed->device);
+  if (placement.emulated && cpu_only.empty()) {  // a simulated GPU: the CPU stands in for the rung
+    return absl::StrCat("cpu (emulating ", placed->rung, ")");
+  }
+  return "cpu";
+}
+
+}  // namespace trawl
