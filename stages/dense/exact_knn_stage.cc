@@ -1,5 +1,10 @@
+#include <algorithm>
 #include <chrono>
 #include <functional>
+#include <limits>
+#include <memory>
+#include <stdexcept>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -7,14 +12,20 @@
 #include "pipelines/registry.h"
 #include "pipelines/stage.h"
 #include "pipelines/status_util.h"
+#include "faiss/IndexShards.h"
+#include "faiss/gpu/GpuIndexFlat.h"
+#include "faiss/gpu/StandardGpuResources.h"
 #include "pipelines/values.h"
+#include "stages/dense/dense_metric.h"
 #include "stages/dense/exact_knn.h"
 #include "stages/dense/exact_knn_stage.pb.h"
 
 namespace trawl {
 
-// Exact k-nearest neighbours by brute force on the CPU (stages/dense/exact_knn.h): the ground
-// truth that ANN and FAISS results are evaluated against.
+// Exact k-nearest neighbours by brute force: the ground truth that ANN and FAISS results are
+// evaluated against. On a run with a GPU, FAISS's GpuIndexFlat placed by the memory stage (full,
+// reduced or sharded rungs; the lossy rung is not offered: ground truth stays float32), so 1M x 10k
+// takes seconds; on the CPU, or with cpu_only, the direct float64 computation of exact_knn.h.
 //
 //   stage {
 //     type: "exact_knn"  input: "corpus:corpus"  input: "queries:queries"
@@ -26,10 +37,29 @@ namespace trawl {
 class ExactKnnStage : public Stage<dense::ExactKnnOptions> {
  public:
   static constexpr char kType[] = "exact_knn";
-  static StageContract Contract() {
-    return {StageKind::kTransform,
+  static StageContract Contract(const dense::ExactKnnOptions& options) {
+    return {StageKind::kSearch,
             {SlotSpec::Of<DenseMatrix>("corpus"), SlotSpec::Of<DenseMatrix>("queries")},
-            {SlotSpec::Of<RankedLists>("ground_truth")}};
+            {SlotSpec::Of<RankedLists>("ground_truth")},
+            /*plans_device_memory=*/!options.cpu_only()};
+  }
+
+  // GpuIndexFlat holds the corpus (float32) and searches in tiles of queries; results come back
+  // to the host.
+  absl::StatusOr<MemoryEstimate> EstimateMemory(StageContext& ctx) override {
+    ASSIGN_OR_RETURN(const DenseMatrix* corpus, ctx.Input<DenseMatrix>("corpus"));
+    ASSIGN_OR_RETURN(const DenseMatrix* queries, ctx.Input<DenseMatrix>("queries"));
+    const int64_t results = queries->rows * options_.k() * (sizeof(float) + sizeof(int64_t));
+    MemoryEstimate estimate;
+    estimate.host_bytes = results + (options_.metric() == dense::COSINE
+                                         ? corpus->bytes() + queries->bytes()
+                                         : 0);
+    estimate.device_bytes = corpus->bytes() + std::min<int64_t>(queries->bytes(), kGpuBatch * 4 *
+                                                                                       queries->dim);
+    estimate.shardable = true;
+    estimate.faiss_resources = true;
+    estimate.temp_bytes = 1024 * 4 * std::min<int64_t>(corpus->rows, 65536);
+    return estimate;
   }
 
   absl::Status Open(const dense::ExactKnnOptions& options) override {
@@ -49,14 +79,90 @@ class ExactKnnStage : public Stage<dense::ExactKnnOptions> {
     const bool long_job = queries->rows * corpus->rows * corpus->dim >= kProgressMinimumWork;
     std::function<void(int64_t)> report;
     if (long_job) report = [&](int64_t done) { progress.Update(done); };
-    ASSIGN_OR_RETURN(RankedLists truth, ExactKnn(*corpus, *queries, options_.k(), options_.metric(),
-                                                 options_.threads(), report));
-    if (long_job) progress.Finish();
-    ctx.report().set_device("cpu");
+    RankedLists truth;
+    std::string device = "cpu";
+    auto on_cpu = [&]() -> absl::Status {
+      ASSIGN_OR_RETURN(truth, ExactKnn(*corpus, *queries, options_.k(), options_.metric(),
+                                       options_.threads(), report));
+      if (long_job) progress.Finish();
+      return absl::OkStatus();
+    };
+    if (options_.cpu_only()) {
+      RETURN_IF_ERROR(on_cpu());
+    } else {
+      RETURN_IF_ERROR(ctx.RunPlaced([&](const DevicePlacement& placement) -> absl::Status {
+        if (!placement.on_gpu()) return on_cpu();
+        device = absl::StrCat("gpu:", placement.devices[0]);
+        if (placement.rung == Rung::kSharded) absl::StrAppend(&device, " (sharded)");
+        return StatusFromCall("exact search on the GPU",
+                              [&] { truth = SearchOnGpu(*corpus, *queries, placement); });
+      }));
+    }
+    ctx.report().set_device(device);
     return ctx.SetOutput("ground_truth", std::move(truth));
   }
 
  private:
+  static constexpr int64_t kGpuBatch = 16384;  // queries per GpuIndexFlat::search call
+
+  // GpuIndexFlat (one per device, in IndexShards on the sharded rung) over the corpus.
+  RankedLists SearchOnGpu(const DenseMatrix& corpus_in, const DenseMatrix& queries_in,
+                          const DevicePlacement& placement) const {
+    if (corpus_in.dim != queries_in.dim) {
+      throw std::invalid_argument(absl::StrCat("queries have dimension ", queries_in.dim,
+                                               ", the corpus has ", corpus_in.dim));
+    }
+    DenseMatrix corpus_storage, queries_storage;
+    const DenseMatrix& corpus = PrepareForMetric(corpus_in, options_.metric(), corpus_storage);
+    const DenseMatrix& queries = PrepareForMetric(queries_in, options_.metric(), queries_storage);
+    const int dim = static_cast<int>(corpus.dim);
+    const faiss::MetricType metric = ToFaissMetric(options_.metric());
+    auto flat = [&](size_t i) {
+      faiss::gpu::GpuIndexFlatConfig config;
+      config.device = placement.devices[i];
+      return std::make_unique<faiss::gpu::GpuIndexFlat>(placement.faiss_resources[i].get(), dim,
+                                                        metric, config);
+    };
+    std::unique_ptr<faiss::Index> index;
+    if (placement.rung == Rung::kSharded) {
+      auto shards = std::make_unique<faiss::IndexShards>(dim, /*threaded=*/true,
+                                                         /*successive_ids=*/true);
+      for (size_t i = 0; i < placement.devices.size(); ++i) shards->add_shard(flat(i).release());
+      shards->own_fields = true;
+      index = std::move(shards);
+    } else {
+      index = flat(0);
+    }
+    index->add(corpus.rows, corpus.data.data());
+    // FAISS's GPU k-selection stops at 2048; the corpus may be smaller than k.
+    const int64_t k = std::min<int64_t>(options_.k(), corpus.rows);
+    if (k > 2048) throw std::invalid_argument(absl::StrCat("k = ", k, " exceeds FAISS's GPU limit of 2048; set cpu_only"));
+    const int64_t n = queries.rows;
+    std::vector<float> distances(n * k);
+    std::vector<faiss::Index::idx_t> labels(n * k);
+    for (int64_t begin = 0; begin < n; begin += kGpuBatch) {
+      const int64_t count = std::min(kGpuBatch, n - begin);
+      index->search(count, queries.row(begin), k, distances.data() + begin * k,
+                    labels.data() + begin * k);
+    }
+    RankedLists truth;
+    truth.num_queries = n;
+    truth.k = options_.k();
+    truth.doc_ids = corpus_in.ids;
+    truth.query_ids = queries_in.ids;
+    truth.doc_rows.assign(n * truth.k, -1);
+    truth.scores.assign(n * truth.k, -std::numeric_limits<float>::infinity());
+    for (int64_t i = 0; i < n; ++i) {
+      for (int64_t j = 0; j < k; ++j) {
+        if (labels[i * k + j] < 0) continue;
+        truth.doc_rows[i * truth.k + j] = labels[i * k + j];
+        truth.scores[i * truth.k + j] =
+            ScoreFromFaissDistance(options_.metric(), distances[i * k + j]);
+      }
+    }
+    return truth;
+  }
+
   // Below this many multiply-adds (a few seconds on 2 cores) the stage is too quick for progress.
   static constexpr int64_t kProgressMinimumWork = int64_t{64} << 30;
 

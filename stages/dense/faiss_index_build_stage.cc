@@ -7,6 +7,7 @@
 #include "faiss/IVFlib.h"
 #include "faiss/IndexFlat.h"
 #include "faiss/IndexIVFFlat.h"
+#include "faiss/IndexIVFPQ.h"
 #include "faiss/IndexScalarQuantizer.h"
 #include "faiss/IndexShards.h"
 #include "faiss/gpu/GpuCloner.h"
@@ -134,6 +135,7 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
             index->train(train, corpus.data.data());
           }
           index->add(corpus.rows, corpus.data.data());
+          if (placement.on_gpu()) ReclaimGpuListMemory(index.get());
         }
         device = RecordPlacement(std::move(index), placement, cpu_only, &built);
         if (!cpu_only.empty()) notes["cpu_only"] = cpu_only;
@@ -211,30 +213,41 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
 
   bool ivf() const { return options_.index_type() == dense::FaissIndexBuildOptions::IVF_FLAT; }
 
-  // A factory index's needs from an empty CPU index of that type: its code size per vector (plus
-  // an 8-byte id and the centroids for IVF types). Lossy storage is offered where FAISS's cloner
-  // has it (float16 for Flat and IVF-Flat data).
+  // A factory index's needs from an empty CPU index of that type, as FAISS 1.7.3's GPU indexes
+  // store it: per vector its code (full vectors for Flat, with a float norm each) plus, for IVF
+  // types, an 8-byte id in the lists (shrunk to size after adding: ReclaimGpuListMemory); per
+  // index the coarse centroids with their norms and the PQ codebooks. Lossy storage is offered
+  // where FAISS's cloner has it (float16 for Flat and IVF-Flat data).
   absl::StatusOr<MemoryEstimate> EstimateFactory(const DenseMatrix& corpus) const {
     MemoryEstimate estimate;
     const int dim = static_cast<int>(corpus.dim);
-    int64_t code_bytes = corpus.dim * 4, ivf_extra = 0, nlist = 0;
+    int64_t per_vector = corpus.dim * 4 + 4, fixed = 0, nlist = 0;
+    bool full_vectors = true;
     RETURN_IF_ERROR(StatusFromCall("reading factory \"" + options_.factory() + "\"", [&] {
       std::unique_ptr<faiss::Index> probe(
           faiss::index_factory(dim, options_.factory().c_str(), ToFaissMetric(options_.metric())));
-      try {
-        code_bytes = static_cast<int64_t>(probe->sa_code_size());
-      } catch (const std::exception&) {
-        // Types without standalone codes (HNSW): the full vectors, as the graph stores them.
-      }
       if (const faiss::IndexIVF* ivf = faiss::ivflib::try_extract_index_ivf(probe.get())) {
         nlist = static_cast<int64_t>(ivf->nlist);
-        ivf_extra = corpus.rows * 8 + nlist * corpus.dim * 4;
+        per_vector = static_cast<int64_t>(ivf->code_size) + 8;
+        full_vectors = ivf->code_size == static_cast<size_t>(ivf->d) * 4;
+        fixed = nlist * (ivf->d * 4 + 4 + 3 * 8);  // centroids, their norms, list pointers
+        if (const auto* pq = dynamic_cast<const faiss::IndexIVFPQ*>(ivf)) {
+          fixed += static_cast<int64_t>(pq->pq.M * pq->pq.ksub * pq->pq.dsub) * 4;
+        }
+      } else {
+        try {
+          per_vector = static_cast<int64_t>(probe->sa_code_size());
+          full_vectors = per_vector == corpus.dim * 4;
+          if (full_vectors) per_vector += 4;  // GpuIndexFlat keeps each vector's norm
+        } catch (const std::exception&) {
+          // Types without standalone codes (HNSW): the full vectors, as the graph stores them.
+        }
       }
     }));
     estimate.host_bytes = corpus.bytes() * (options_.metric() == dense::COSINE ? 2 : 1);
-    estimate.device_bytes = corpus.rows * code_bytes + ivf_extra;
-    const bool full_vectors = code_bytes == corpus.dim * 4;
-    estimate.lossy_device_bytes = full_vectors ? corpus.rows * code_bytes / 2 + ivf_extra : 0;
+    estimate.device_bytes = corpus.rows * per_vector + fixed;
+    estimate.lossy_device_bytes =
+        full_vectors ? corpus.rows * (per_vector - corpus.dim * 2) + fixed : 0;
     estimate.faiss_resources = true;
     estimate.shardable = nlist == 0;
     estimate.temp_bytes = 1024 * 4 * (nlist > 0 ? nlist : std::min<int64_t>(corpus.rows, 65536));

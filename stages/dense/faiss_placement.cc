@@ -10,7 +10,11 @@
 #include "faiss/IndexPreTransform.h"
 #include "faiss/IndexScalarQuantizer.h"
 #include "faiss/gpu/GpuCloner.h"
+#include "faiss/IndexShards.h"
 #include "faiss/gpu/GpuClonerOptions.h"
+#include "faiss/gpu/GpuIndexIVFFlat.h"
+#include "faiss/gpu/GpuIndexIVFPQ.h"
+#include "faiss/gpu/GpuIndexIVFScalarQuantizer.h"
 #include "faiss/gpu/StandardGpuResources.h"
 #include "pipelines/status_util.h"
 
@@ -58,6 +62,22 @@ std::unique_ptr<faiss::Index> CloneToGpu(const faiss::Index& cpu, const DevicePl
     *cpu_only =
         absl::StrCat(description, " could not be placed on the GPU (", e.what(), "); on the CPU");
     return nullptr;
+  }
+}
+
+void ReclaimGpuListMemory(faiss::Index* index) {
+  if (auto* shards = dynamic_cast<faiss::IndexShards*>(index)) {
+    for (int i = 0; i < shards->count(); ++i) ReclaimGpuListMemory(shards->at(i));
+  } else if (auto* transformed = dynamic_cast<faiss::IndexPreTransform*>(index)) {
+    ReclaimGpuListMemory(transformed->index);
+  } else if (auto* mapped = dynamic_cast<faiss::IndexIDMap*>(index)) {
+    ReclaimGpuListMemory(mapped->index);
+  } else if (auto* flat = dynamic_cast<faiss::gpu::GpuIndexIVFFlat*>(index)) {
+    flat->reclaimMemory();
+  } else if (auto* pq = dynamic_cast<faiss::gpu::GpuIndexIVFPQ*>(index)) {
+    pq->reclaimMemory();
+  } else if (auto* sq = dynamic_cast<faiss::gpu::GpuIndexIVFScalarQuantizer*>(index)) {
+    sq->reclaimMemory();
   }
 }
 

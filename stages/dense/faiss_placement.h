@@ -24,6 +24,11 @@ bool HasGpuForm(const faiss::Index* index);
 std::unique_ptr<faiss::Index> CloneToGpu(const faiss::Index& cpu, const DevicePlacement& placement,
                                          const std::string& description, std::string* cpu_only);
 
+// Shrinks the inverted lists of GPU IVF indexes (also inside shards, pre-transforms and id maps)
+// to their exact size: FAISS grows each list to the next power of two while adding, up to twice
+// what the list holds, and keeps that capacity unless asked. Other indexes are left alone.
+void ReclaimGpuListMemory(faiss::Index* index);
+
 // Records where `index` ended up in `placed` (index, resources, device, rung) after an attempt on
 // `placement`; `cpu_only` is CloneToGpu's reason, if any. Returns the report's device: "gpu:0",
 // "cpu", or "cpu (emulating reduced)" on a simulated device.

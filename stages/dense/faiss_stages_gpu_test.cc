@@ -1,5 +1,8 @@
 // faiss_index_build + faiss_search on a real GPU: results equal the CPU's, id for id up to exact
 // score ties, and the exact kNN's.
+#include <cctype>
+
+#include "faiss/gpu/StandardGpuResources.h"
 #include "gtest/gtest.h"
 #include "memory/run_environment.h"
 #include "stages/dense/exact_knn.h"
@@ -104,6 +107,122 @@ TEST(FaissStagesGpuExactTest, GpuFlatEqualsExactKnn) {
   RankedLists exact = *ExactKnn(data.corpus, data.queries, 10, dense::L2);
   RankedListsDiff diff = *CompareRankedLists(on_gpu, exact, 1e-4);
   std::printf("[gpu vs exact] %s\n", diff.Summary().c_str());
+  EXPECT_TRUE(diff.EqualUpToTies()) << diff.Summary();
+}
+
+// The device estimate of each factory type against what FAISS holds on the card once the index is
+// built (StandardGpuResources' own accounting, temp memory excluded: the temp tier sizes that):
+// at least that, and within 25% of it.
+class FaissEstimateGpuTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(FaissEstimateGpuTest, EstimateCoversWhatFaissHoldsWithin25Percent) {
+  ClusteredDense data = Data();
+  absl::StatusOr<StageTestRunner> build = StageTestRunner::Create(
+      "type: 'faiss_index_build' options { "
+      "[type.googleapis.com/trawl.dense.FaissIndexBuildOptions] { factory: '" +
+          GetParam() + "' } }",
+      WithDevice(MemoryPolicy::GPU));
+  ASSERT_TRUE(build.ok()) << build.status();
+  build->SetInput("corpus", data.corpus);
+  ASSERT_TRUE(build->Run().ok());
+  const DenseIndex* index = build->Output<DenseIndex>("index");
+  ASSERT_TRUE(index != nullptr && index->on_gpu());
+  int64_t held = 0;
+  std::string detail;
+  for (const auto& [device, by_type] : index->faiss_resources[0]->getMemoryInfo()) {
+    for (const auto& [type, count_bytes] : by_type) {
+      absl::StrAppend(&detail, " ", type, "=", count_bytes.second);
+      if (type != "TemporaryMemoryBuffer") held += static_cast<int64_t>(count_bytes.second);
+    }
+  }
+  const int64_t estimate = build->estimate().device_bytes;
+  std::printf("[estimate vs faiss] %s: estimate %lld, held %lld (ratio %.3f);%s\n",
+              GetParam().c_str(), static_cast<long long>(estimate), static_cast<long long>(held),
+              static_cast<double>(estimate) / held, detail.c_str());
+  EXPECT_GE(estimate, held);
+  EXPECT_LE(estimate, held * 1.25);
+}
+
+INSTANTIATE_TEST_SUITE_P(Types, FaissEstimateGpuTest,
+                         ::testing::Values("Flat", "IVF256,Flat", "IVF256,SQ8", "IVF256,PQ16"),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           std::string name = info.param;
+                           for (char& c : name) {
+                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                           }
+                           return name;
+                         });
+
+// exact_knn on a GPU run: FaissGpuIndexFlat through the memory stage, against the direct CPU
+// computation (cpu_only).
+TEST(ExactKnnGpuTest, GpuGroundTruthEqualsTheCpuReference) {
+  ClusteredDense data = Data();
+  auto run = [&](const RunEnvironment& env, bool cpu_only, std::string* device) {
+    absl::StatusOr<StageTestRunner> knn = StageTestRunner::Create(
+        std::string("type: 'exact_knn' options { [type.googleapis.com/trawl.dense.ExactKnnOptions] "
+                    "{ k: 100 metric: INNER_PRODUCT cpu_only: ") +
+            (cpu_only ? "true" : "false") + " } }",
+        env);
+    EXPECT_TRUE(knn.ok()) << knn.status();
+    knn->SetInput("corpus", data.corpus);
+    knn->SetInput("queries", data.queries);
+    absl::Status status = knn->Run();
+    EXPECT_TRUE(status.ok()) << status;
+    *device = knn->report().device();
+    return *knn->Output<RankedLists>("ground_truth");
+  };
+  std::string gpu_device, cpu_device;
+  const RankedLists on_gpu = run(WithDevice(MemoryPolicy::GPU), false, &gpu_device);
+  const RankedLists reference = run(WithDevice(MemoryPolicy::GPU), true, &cpu_device);
+  EXPECT_EQ(gpu_device, "gpu:0");
+  EXPECT_EQ(cpu_device, "cpu");
+  RankedListsDiff diff = *CompareRankedLists(on_gpu, reference, 1e-4);
+  std::printf("[exact_knn gpu vs cpu] %s\n", diff.Summary().c_str());
+  EXPECT_TRUE(diff.EqualUpToTies()) << diff.Summary();
+  EXPECT_LT(diff.max_score_rel_diff, 1e-4);
+}
+
+// An index folder written on the CPU, read onto the GPU by faiss_index_read, searches as the CPU
+// index does.
+TEST(FaissIndexReadGpuTest, ReadOntoTheGpuSearchesAsOnTheCpu) {
+  ClusteredDense data = Data();
+  auto stage = [](const std::string& type, const std::string& options_type,
+                  const std::string& options, const RunEnvironment& env) {
+    return *StageTestRunner::Create("type: '" + type +
+                                        "' options { [type.googleapis.com/trawl.dense." +
+                                        options_type + "] { " + options + " } }",
+                                    env);
+  };
+  const RunEnvironment& cpu = WithDevice(MemoryPolicy::CPU);
+  const RunEnvironment& gpu = WithDevice(MemoryPolicy::GPU);
+  StageTestRunner build = stage("faiss_index_build", "FaissIndexBuildOptions",
+                                "factory: 'IVF256,Flat'", cpu);
+  build.SetInput("corpus", data.corpus);
+  ASSERT_TRUE(build.Run().ok());
+  const std::string path = ::testing::TempDir() + "/ivf256.index";
+  StageTestRunner write = stage("faiss_index_write", "FaissIndexWriteOptions",
+                                "path: '" + path + "'", cpu);
+  write.SetInput("index", std::move(*build.Output<DenseIndex>("index")));
+  ASSERT_TRUE(write.Run().ok());
+
+  auto read_and_search = [&](const RunEnvironment& env, std::string* device) {
+    StageTestRunner read =
+        stage("faiss_index_read", "FaissIndexReadOptions", "path: '" + path + "'", env);
+    EXPECT_TRUE(read.Run().ok());
+    *device = read.report().device();
+    StageTestRunner search = stage("faiss_search", "FaissSearchOptions", "k: 10 nprobe: 32", env);
+    search.SetInput("index", std::move(*read.Output<DenseIndex>("index")));
+    search.SetInput("queries", data.queries);
+    EXPECT_TRUE(search.Run().ok());
+    return *search.Output<RankedLists>("results");
+  };
+  std::string gpu_device, cpu_device;
+  const RankedLists on_gpu = read_and_search(gpu, &gpu_device);
+  const RankedLists on_cpu = read_and_search(cpu, &cpu_device);
+  EXPECT_EQ(gpu_device, "gpu:0");
+  EXPECT_EQ(cpu_device, "cpu");
+  RankedListsDiff diff = *CompareRankedLists(on_gpu, on_cpu, 1e-4);
+  std::printf("[index read gpu vs cpu] %s\n", diff.Summary().c_str());
   EXPECT_TRUE(diff.EqualUpToTies()) << diff.Summary();
 }
 

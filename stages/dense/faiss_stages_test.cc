@@ -186,9 +186,10 @@ TEST(FaissFactoryTest, EstimatesFollowTheCodeSize) {
   ASSERT_TRUE(build.ok()) << build.status();
   build->SetInput("corpus", data.corpus);
   ASSERT_TRUE(build->Run().ok());
-  // FAISS's code size (a 1-byte list number and the 8-byte PQ code) and an 8-byte id per vector,
-  // plus 16 centroids of 32 floats.
-  EXPECT_EQ(build->estimate().device_bytes, 4000 * (1 + 8 + 8) + 16 * 32 * 4);
+  // As FAISS's GPU IVF-PQ stores it: per vector the 8-byte PQ code and an 8-byte id; per list a
+  // centroid of 32 floats, its norm and 3 list pointers; the codebooks, 8 x 256 x 4 floats.
+  EXPECT_EQ(build->estimate().device_bytes,
+            4000 * (8 + 8) + 16 * (32 * 4 + 4 + 3 * 8) + 8 * 256 * 4 * 4);
   EXPECT_EQ(build->estimate().lossy_device_bytes, 0);  // PQ has no float16 form
 }
 

@@ -120,7 +120,8 @@ TEST(SweepRunnerTest, BadAxesFailBeforeAnythingRuns) {
             "the base config has no stage named 'serch'");
   EXPECT_EQ(
       SetStageOption(config, "search", "nprob", "1").message(),
-      "stage 'search' (faiss_search) has no single option 'nprob'; its options: k, nprobe, params");
+      "stage 'search' (faiss_search) has no single option 'nprob'; its options: k, nprobe, params, "
+      "query_batch");
   EXPECT_EQ(SetStageOption(config, "search", "nprobe", "many").message(),
             "stage 'search': 'many' is not a valid value for nprobe (int32)");
 }
