@@ -6,6 +6,7 @@
 #include <memory>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -60,16 +61,24 @@ class SlotStore {
 
   absl::flat_hash_map<std::string, SlotValue>* values() { return &values_; }
 
-  // After stage `index` (reading `inputs`) finished: drops what no later stage reads.
-  void ReleaseAfter(size_t index, const SlotBindings& inputs) {
+  // The slots stage `index` (reading `inputs`) is the last to read and nobody keeps: after it
+  // they go, and it may consume them (StageContext::ConsumableInput).
+  absl::flat_hash_set<std::string> LastReads(size_t index, const SlotBindings& inputs) const {
+    absl::flat_hash_set<std::string> last;
     for (const auto& [slot, names] : inputs) {
       for (const std::string& name : names) {
         if (last_reader_.at(name) == index &&
             std::find(keep_.begin(), keep_.end(), name) == keep_.end()) {
-          values_.erase(name);
+          last.insert(name);
         }
       }
     }
+    return last;
+  }
+
+  // After stage `index` (reading `inputs`) finished: drops what no later stage reads.
+  void ReleaseAfter(size_t index, const SlotBindings& inputs) {
+    for (const std::string& name : LastReads(index, inputs)) values_.erase(name);
   }
 
   // The kept slots that hold a value.
@@ -112,6 +121,7 @@ absl::Status RunStages(const Pipeline& pipeline,
     stage_report->set_type(node.registration->type);
     stage_report->set_kind(std::string(StageKindName(node.contract.kind)));
     StageContext ctx(node.name, node.inputs, node.outputs, slots.values(), &env, stage_report);
+    ctx.set_last_reads(slots.LastReads(i, node.inputs));
 
     const absl::Time start = absl::Now();
     absl::Status status = RunStage(*stages[i], node.contract, ctx);

@@ -75,6 +75,8 @@ class SlotValue {
   }
 
   bool empty() const { return data_ == nullptr; }
+  // Whether this handle is the value's only owner (no copy of it kept elsewhere).
+  bool sole_owner() const { return data_.use_count() == 1; }
   // Meaningful only when !empty().
   SlotType type() const { return type_; }
 

@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -148,6 +149,24 @@ class StageContext {
   // Whether input `slot` is bound in the config (optional inputs may be left unbound).
   bool HasInput(absl::string_view slot) const { return inputs_.contains(slot); }
 
+  // The value of input `slot` for this stage to consume — change or destroy in place — or null
+  // when anything else may still see it: a later stage reads it, the caller keeps it, or another
+  // handle shares it. Stages use it to save memory (an index build releasing the corpus while
+  // it copies it), never to change what another stage sees.
+  template <typename T>
+  T* ConsumableInput(absl::string_view slot) const {
+    auto it = inputs_.find(slot);
+    if (it == inputs_.end() || it->second.size() != 1 || !last_reads_.contains(it->second[0])) {
+      return nullptr;
+    }
+    auto value = slots_->find(it->second[0]);
+    if (value == slots_->end() || !value->second.sole_owner()) return nullptr;
+    return value->second.As<T>();
+  }
+
+  // The pipeline slots this stage is the last to read (and nobody keeps): ConsumableInput's.
+  void set_last_reads(absl::flat_hash_set<std::string> slots) { last_reads_ = std::move(slots); }
+
   // Moves `value` into output `slot`. An output the config leaves unbound is dropped: nothing
   // downstream can read it. Always OK; the status leaves room for checks without changing callers.
   template <typename T>
@@ -192,6 +211,7 @@ class StageContext {
   SlotBindings inputs_;
   SlotBindings outputs_;
   bool memory_prepared_ = false;
+  absl::flat_hash_set<std::string> last_reads_;
   absl::flat_hash_map<std::string, SlotValue>* slots_;  // not owned
   const RunEnvironment* env_;                           // not owned
   StageReport* report_;                                 // not owned

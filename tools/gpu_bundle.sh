@@ -33,8 +33,12 @@ if [ -f "$ANCHOR" ]; then
     -L.deps/faiss/lib -lfaiss -L/usr/local/cuda/lib64 -lcudart -o "$STAGE/bin/anchor_faiss_probe"
 fi
 # Runfiles the tests read (TEST_SRCDIR/trawl/...).
-mkdir -p "$STAGE/trawl/configs"
+mkdir -p "$STAGE/trawl/configs/sweeps" "$STAGE/trawl/tests/testdata"
 cp configs/*.pbtxt "$STAGE/trawl/configs/"
+cp configs/sweeps/*.pbtxt "$STAGE/trawl/configs/sweeps/"
+cp -r tests/testdata/dense "$STAGE/trawl/tests/testdata/"
+# The PyTorch peer (../shared/anchors), run beside Trawl when the GPU machine has torch.
+[ -f "$ROOT/../shared/anchors/torch_peer.py" ] && cp "$ROOT/../shared/anchors/torch_peer.py" "$STAGE/"
 cp tools/run_gpu_bundle.sh "$STAGE/"
 
 # Shared libraries: everything ldd resolves except glibc, the C++ runtime and CUDA's own.

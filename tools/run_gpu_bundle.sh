@@ -31,6 +31,23 @@ for bench in "$B"/bin/*_benchmark; do
   echo "== $(basename "$bench")" | tee -a "$LOG"
   OMP_NUM_THREADS=8 "$bench" --out="$OUT/$(basename "$bench").txt" 2>&1 | tee -a "$LOG"
 done
+# The IVF-Flat and IVF-PQ recall / throughput sweeps over nprobe on 1M x 128 (summary.csv and
+# plot.svg per sweep), when asked: several minutes.
+if [ "${TRAWL_SWEEPS:-0}" = 1 ]; then
+  for sweep in ivf_nprobe_1m ivfpq_nprobe_1m; do
+    echo "== trawl sweep configs/sweeps/$sweep.pbtxt" | tee -a "$LOG"
+    (cd "$OUT" && BUILD_WORKING_DIRECTORY="$OUT" "$B/bin/trawl" sweep \
+       "$B/trawl/configs/sweeps/$sweep.pbtxt" --output_dir="$OUT/sweep_$sweep" 2>&1 | tail -15) | tee -a "$LOG"
+    rm -rf "$OUT/sweep_$sweep/points"
+  done
+  rm -rf "$OUT/index_cache"
+fi
+if [ -f "$B/torch_peer.py" ] && python3 -c "import torch" 2>/dev/null; then
+  echo "== peer: torch_peer.py (same card, same call)" | tee -a "$LOG"
+  python3 "$B/torch_peer.py" 2>&1 | tee "$OUT/torch_peer.txt" | tee -a "$LOG"
+else
+  echo "== peer: torch_peer.py not run (no PyTorch on this machine)" | tee -a "$LOG"
+fi
 if [ -x "$B/bin/anchor_faiss_probe" ] && [ "${TRAWL_SKIP_ANCHORS:-0}" != 1 ]; then
   echo "== anchor: faiss_probe (same card, same call)" | tee -a "$LOG"
   "$B/bin/anchor_faiss_probe" 2>&1 | tee "$OUT/anchor_faiss_probe.txt" | tee -a "$LOG"

@@ -10,6 +10,11 @@ faiss::MetricType ToFaissMetric(dense::Metric metric) {
 
 DenseMatrix NormalizedRows(const DenseMatrix& matrix) {
   DenseMatrix out = matrix;
+  NormalizeRowsInPlace(out);
+  return out;
+}
+
+void NormalizeRowsInPlace(DenseMatrix& out) {
   for (int64_t i = 0; i < out.rows; ++i) {
     float* row = out.data.data() + i * out.dim;
     double norm_sq = 0;
@@ -18,7 +23,6 @@ DenseMatrix NormalizedRows(const DenseMatrix& matrix) {
     const float scale = static_cast<float>(1.0 / std::sqrt(norm_sq));
     for (int64_t j = 0; j < out.dim; ++j) row[j] *= scale;
   }
-  return out;
 }
 
 const DenseMatrix& PrepareForMetric(const DenseMatrix& matrix, dense::Metric metric,

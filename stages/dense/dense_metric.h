@@ -13,6 +13,7 @@ faiss::MetricType ToFaissMetric(dense::Metric metric);
 
 // A copy with every row scaled to unit L2 norm (all-zero rows stay zero).
 DenseMatrix NormalizedRows(const DenseMatrix& matrix);
+void NormalizeRowsInPlace(DenseMatrix& matrix);
 
 // For COSINE, the normalised copy held in `storage`; otherwise `matrix` itself.
 const DenseMatrix& PrepareForMetric(const DenseMatrix& matrix, dense::Metric metric,

@@ -8,13 +8,13 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "faiss/IndexShards.h"
+#include "faiss/gpu/GpuIndexFlat.h"
+#include "faiss/gpu/StandardGpuResources.h"
 #include "pipelines/progress.h"
 #include "pipelines/registry.h"
 #include "pipelines/stage.h"
 #include "pipelines/status_util.h"
-#include "faiss/IndexShards.h"
-#include "faiss/gpu/GpuIndexFlat.h"
-#include "faiss/gpu/StandardGpuResources.h"
 #include "pipelines/values.h"
 #include "stages/dense/dense_metric.h"
 #include "stages/dense/exact_knn.h"
@@ -51,11 +51,10 @@ class ExactKnnStage : public Stage<dense::ExactKnnOptions> {
     ASSIGN_OR_RETURN(const DenseMatrix* queries, ctx.Input<DenseMatrix>("queries"));
     const int64_t results = queries->rows * options_.k() * (sizeof(float) + sizeof(int64_t));
     MemoryEstimate estimate;
-    estimate.host_bytes = results + (options_.metric() == dense::COSINE
-                                         ? corpus->bytes() + queries->bytes()
-                                         : 0);
-    estimate.device_bytes = corpus->bytes() + std::min<int64_t>(queries->bytes(), kGpuBatch * 4 *
-                                                                                       queries->dim);
+    estimate.host_bytes =
+        results + (options_.metric() == dense::COSINE ? corpus->bytes() + queries->bytes() : 0);
+    estimate.device_bytes =
+        corpus->bytes() + std::min<int64_t>(queries->bytes(), kGpuBatch * 4 * queries->dim);
     estimate.shardable = true;
     estimate.faiss_resources = true;
     estimate.temp_bytes = 1024 * 4 * std::min<int64_t>(corpus->rows, 65536);
@@ -136,7 +135,9 @@ class ExactKnnStage : public Stage<dense::ExactKnnOptions> {
     index->add(corpus.rows, corpus.data.data());
     // FAISS's GPU k-selection stops at 2048; the corpus may be smaller than k.
     const int64_t k = std::min<int64_t>(options_.k(), corpus.rows);
-    if (k > 2048) throw std::invalid_argument(absl::StrCat("k = ", k, " exceeds FAISS's GPU limit of 2048; set cpu_only"));
+    if (k > 2048)
+      throw std::invalid_argument(
+          absl::StrCat("k = ", k, " exceeds FAISS's GPU limit of 2048; set cpu_only"));
     const int64_t n = queries.rows;
     std::vector<float> distances(n * k);
     std::vector<faiss::Index::idx_t> labels(n * k);

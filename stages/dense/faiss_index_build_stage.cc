@@ -1,4 +1,8 @@
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdint>
 #include <memory>
 
 #include "absl/status/status.h"
@@ -91,8 +95,18 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
   absl::Status Run(StageContext& ctx) override {
     ASSIGN_OR_RETURN(const DenseMatrix* corpus_in, ctx.Input<DenseMatrix>("corpus"));
     if (corpus_in->rows == 0) return absl::InvalidArgumentError("the corpus is empty");
+    // When this stage is the corpus's last reader it may consume it: normalise in place, and let
+    // a CPU Flat index take the vectors over piece by piece (AddReleasing).
+    DenseMatrix* consumable = ctx.ConsumableInput<DenseMatrix>("corpus");
+    std::string data_sha;  // before anything changes the corpus
+    if (!options_.cache_dir().empty()) data_sha = DataSha256(*corpus_in);
     DenseMatrix normalized;
-    const DenseMatrix& corpus = PrepareForMetric(*corpus_in, options_.metric(), normalized);
+    if (consumable != nullptr && options_.metric() == dense::COSINE) {
+      NormalizeRowsInPlace(*consumable);
+    }
+    const DenseMatrix& corpus = consumable != nullptr
+                                    ? *consumable
+                                    : PrepareForMetric(*corpus_in, options_.metric(), normalized);
     auto& notes = *ctx.report().mutable_notes();
 
     DenseIndex built;
@@ -108,7 +122,7 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
     if (!options_.cache_dir().empty()) {
       manifest.set_description(built.description);
       manifest.set_metric(options_.metric());
-      manifest.set_data_sha256(DataSha256(*corpus_in));
+      manifest.set_data_sha256(data_sha);
       cache_folder = CacheFolder(manifest);
       cached = ReadCache(cache_folder, manifest, notes["cache"]);
     }
@@ -134,7 +148,14 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
                                       : std::min<int64_t>(corpus.rows, 256LL * per_list);
             index->train(train, corpus.data.data());
           }
-          index->add(corpus.rows, corpus.data.data());
+          auto* cpu_flat = dynamic_cast<faiss::IndexFlat*>(index.get());
+          // Only on the real CPU: no rung comes after it that would need the corpus again.
+          if (consumable != nullptr && cpu_flat != nullptr && !placement.on_gpu() &&
+              !placement.emulated) {
+            AddReleasing(cpu_flat, *consumable);
+          } else {
+            index->add(corpus.rows, corpus.data.data());
+          }
           if (placement.on_gpu()) ReclaimGpuListMemory(index.get());
         }
         device = RecordPlacement(std::move(index), placement, cpu_only, &built);
@@ -150,6 +171,31 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
   }
 
  private:
+  // Adds `corpus` to a CPU Flat index in 64 MiB pieces and hands each piece's pages back to the
+  // system once copied, so host memory holds about one copy of the vectors instead of two (a
+  // corpus this large is its own mmap'd allocation: the pages are the vector's, and nothing reads
+  // them again). The corpus is left empty.
+  static void AddReleasing(faiss::IndexFlat* index, DenseMatrix& corpus) {
+    index->codes.reserve(static_cast<size_t>(corpus.bytes()));  // no regrowth copies
+    const int64_t rows_per_piece = std::max<int64_t>(1, (int64_t{64} << 20) / (corpus.dim * 4));
+    const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+    const bool release = corpus.bytes() >= (int64_t{256} << 20);
+    uintptr_t released = reinterpret_cast<uintptr_t>(corpus.data.data());
+    released = (released + page - 1) / page * page;
+    for (int64_t begin = 0; begin < corpus.rows; begin += rows_per_piece) {
+      const int64_t count = std::min(rows_per_piece, corpus.rows - begin);
+      index->add(count, corpus.row(begin));
+      const uintptr_t end = reinterpret_cast<uintptr_t>(corpus.row(begin + count)) / page * page;
+      if (release && end > released) {
+        madvise(reinterpret_cast<void*>(released), end - released, MADV_DONTNEED);
+        released = end;
+      }
+    }
+    corpus.data.clear();
+    corpus.data.shrink_to_fit();
+    corpus.rows = 0;
+  }
+
   // The corpus as the index sees it, ids included: the part of the cache key that is data.
   static std::string DataSha256(const DenseMatrix& corpus) {
     Sha256 hash;

@@ -195,13 +195,13 @@ TEST(FaissIndexReadGpuTest, ReadOntoTheGpuSearchesAsOnTheCpu) {
   };
   const RunEnvironment& cpu = WithDevice(MemoryPolicy::CPU);
   const RunEnvironment& gpu = WithDevice(MemoryPolicy::GPU);
-  StageTestRunner build = stage("faiss_index_build", "FaissIndexBuildOptions",
-                                "factory: 'IVF256,Flat'", cpu);
+  StageTestRunner build =
+      stage("faiss_index_build", "FaissIndexBuildOptions", "factory: 'IVF256,Flat'", cpu);
   build.SetInput("corpus", data.corpus);
   ASSERT_TRUE(build.Run().ok());
   const std::string path = ::testing::TempDir() + "/ivf256.index";
-  StageTestRunner write = stage("faiss_index_write", "FaissIndexWriteOptions",
-                                "path: '" + path + "'", cpu);
+  StageTestRunner write =
+      stage("faiss_index_write", "FaissIndexWriteOptions", "path: '" + path + "'", cpu);
   write.SetInput("index", std::move(*build.Output<DenseIndex>("index")));
   ASSERT_TRUE(write.Run().ok());
 
