@@ -38,9 +38,10 @@ if [ "${TRAWL_SWEEPS:-0}" = 1 ]; then
     echo "== trawl sweep configs/sweeps/$sweep.pbtxt" | tee -a "$LOG"
     (cd "$OUT" && BUILD_WORKING_DIRECTORY="$OUT" "$B/bin/trawl" sweep \
        "$B/trawl/configs/sweeps/$sweep.pbtxt" --output_dir="$OUT/sweep_$sweep" 2>&1 | tail -15) | tee -a "$LOG"
-    rm -rf "$OUT/sweep_$sweep/points"
   done
   rm -rf "$OUT/index_cache"
+  # One archive: the device tool brings back a limited number of files.
+  tar -C "$OUT" -czf "$OUT/sweeps.tgz" sweep_ivf_nprobe_1m sweep_ivfpq_nprobe_1m && rm -rf "$OUT"/sweep_*
 fi
 if [ -f "$B/torch_peer.py" ] && python3 -c "import torch" 2>/dev/null; then
   echo "== peer: torch_peer.py (same card, same call)" | tee -a "$LOG"

@@ -73,23 +73,7 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
 
   absl::StatusOr<MemoryEstimate> EstimateMemory(StageContext& ctx) override {
     ASSIGN_OR_RETURN(const DenseMatrix* corpus, ctx.Input<DenseMatrix>("corpus"));
-    if (!options_.factory().empty()) return EstimateFactory(*corpus);
-    MemoryEstimate estimate;
-    // IVF stores an 8-byte id per vector plus nlist centroids.
-    const int64_t ivf_extra =
-        ivf() ? corpus->rows * 8 + int64_t{options_.nlist()} * corpus->dim * 4 : 0;
-    estimate.host_bytes = corpus->bytes() * (options_.metric() == dense::COSINE ? 2 : 1);
-    estimate.device_bytes = corpus->bytes() + ivf_extra;
-    // Lossy storage: GpuIndexFlat's useFloat16, or IVF with a QT_fp16 scalar quantizer.
-    estimate.lossy_device_bytes = corpus->bytes() / 2 + ivf_extra;
-    estimate.faiss_resources = true;
-    estimate.shardable = !ivf();
-    // Scratch for searches of this index, which run on the resources placed now: one tile of
-    // 1024 queries against up to 64k vectors (Flat) or against the nlist centroids (IVF). Used to
-    // size temp memory in the AUTO_SIZE mode.
-    estimate.temp_bytes =
-        1024 * 4 * (ivf() ? int64_t{options_.nlist()} : std::min<int64_t>(corpus->rows, 65536));
-    return estimate;
+    return Estimate(*corpus, Description());
   }
 
   absl::Status Run(StageContext& ctx) override {
@@ -112,9 +96,7 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
     DenseIndex built;
     built.metric = options_.metric();
     built.ids = corpus.ids;
-    built.description = !options_.factory().empty() ? options_.factory()
-                        : ivf()                     ? absl::StrCat("IVF", options_.nlist(), ",Flat")
-                                                    : "Flat";
+    built.description = Description();
     // The cache: a verified folder for this description, metric and data is placed, not built.
     std::string cache_folder;
     std::unique_ptr<faiss::Index> cached;
@@ -171,6 +153,9 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
   }
 
  private:
+  // FAISS's GPU allocations are rounded up to this.
+  static constexpr int64_t kAllocationAlignment = 256;
+
   // Adds `corpus` to a CPU Flat index in 64 MiB pieces and hands each piece's pages back to the
   // system once copied, so host memory holds about one copy of the vectors instead of two (a
   // corpus this large is its own mmap'd allocation: the pages are the vector's, and nothing reads
@@ -257,28 +242,41 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
                             manifest);
   }
 
+  // The index as a factory string: `factory`, or what index_type and nlist describe.
+  std::string Description() const {
+    if (!options_.factory().empty()) return options_.factory();
+    return ivf() ? absl::StrCat("IVF", options_.nlist(), ",Flat") : "Flat";
+  }
+
   bool ivf() const { return options_.index_type() == dense::FaissIndexBuildOptions::IVF_FLAT; }
 
   // A factory index's needs from an empty CPU index of that type, as FAISS 1.7.3's GPU indexes
-  // store it: per vector its code (full vectors for Flat, with a float norm each) plus, for IVF
-  // types, an 8-byte id in the lists (shrunk to size after adding: ReclaimGpuListMemory); per
-  // index the coarse centroids with their norms and the PQ codebooks. Lossy storage is offered
-  // where FAISS's cloner has it (float16 for Flat and IVF-Flat data).
-  absl::StatusOr<MemoryEstimate> EstimateFactory(const DenseMatrix& corpus) const {
+  // store it (checked against FAISS's own accounting by faiss_stages_gpu_test): per vector its
+  // code (full vectors for Flat, with a float norm each) plus, for IVF types, an 8-byte id in the
+  // lists (shrunk to size after adding: ReclaimGpuListMemory) and up to 31 vectors of padding per
+  // list (the interleaved layout stores lists in groups of 32); per index the coarse centroids
+  // with their norms and list pointers, and the PQ codebooks (held twice: as trained and
+  // transposed for the distance kernels); 256 bytes of alignment per allocation. Lossy storage is
+  // offered where FAISS's cloner has it (float16 for Flat and IVF-Flat data).
+  absl::StatusOr<MemoryEstimate> Estimate(const DenseMatrix& corpus,
+                                          const std::string& factory) const {
     MemoryEstimate estimate;
     const int dim = static_cast<int>(corpus.dim);
-    int64_t per_vector = corpus.dim * 4 + 4, fixed = 0, nlist = 0;
+    int64_t per_vector = corpus.dim * 4 + 4, fixed = 2 * kAllocationAlignment, nlist = 0;
     bool full_vectors = true;
-    RETURN_IF_ERROR(StatusFromCall("reading factory \"" + options_.factory() + "\"", [&] {
+    RETURN_IF_ERROR(StatusFromCall("reading factory \"" + factory + "\"", [&] {
       std::unique_ptr<faiss::Index> probe(
-          faiss::index_factory(dim, options_.factory().c_str(), ToFaissMetric(options_.metric())));
+          faiss::index_factory(dim, factory.c_str(), ToFaissMetric(options_.metric())));
       if (const faiss::IndexIVF* ivf = faiss::ivflib::try_extract_index_ivf(probe.get())) {
         nlist = static_cast<int64_t>(ivf->nlist);
-        per_vector = static_cast<int64_t>(ivf->code_size) + 8;
-        full_vectors = ivf->code_size == static_cast<size_t>(ivf->d) * 4;
-        fixed = nlist * (ivf->d * 4 + 4 + 3 * 8);  // centroids, their norms, list pointers
+        const int64_t code = static_cast<int64_t>(ivf->code_size);
+        per_vector = code + 8;
+        full_vectors = code == static_cast<int64_t>(ivf->d) * 4;
+        // Centroids with norms and list pointers; per list 31 vectors of padding and the
+        // alignment of its two allocations.
+        fixed = nlist * (ivf->d * 4 + 4 + 3 * 8 + 31 * code + 2 * kAllocationAlignment);
         if (const auto* pq = dynamic_cast<const faiss::IndexIVFPQ*>(ivf)) {
-          fixed += static_cast<int64_t>(pq->pq.M * pq->pq.ksub * pq->pq.dsub) * 4;
+          fixed += 2 * static_cast<int64_t>(pq->pq.M * pq->pq.ksub * pq->pq.dsub) * 4;
         }
       } else {
         try {

@@ -47,6 +47,7 @@ class FaissSearchStage : public Stage<dense::FaissSearchOptions> {
 
   // FAISS 1.7.3's GPU k-selection handles at most this many results per query.
   static constexpr int64_t kMaxGpuK = 2048;
+  static constexpr int64_t kMaxGpuBatch = 32768;
 
   absl::Status Open(const dense::FaissSearchOptions& options) override {
     if (options.k() < 0)
@@ -107,16 +108,30 @@ class FaissSearchStage : public Stage<dense::FaissSearchOptions> {
             faiss::ParameterSpace().set_index_parameters(target, params_.c_str());
           }
         }
-        const int64_t batch = query_batch_ > 0 ? std::min(query_batch_, n) : n;
+        int64_t batch = query_batch_ > 0 ? std::min(query_batch_, n) : n;
+        // FAISS 1.7.3's GPU IVF scan launches one grid row per query and fails (an abort) past
+        // 65535 of them: GPU searches go in calls of at most kMaxGpuBatch queries.
+        const bool gpu_search = target == index->index.get() && index->on_gpu();
+        if (gpu_search) {
+          batch = std::min(batch, kMaxGpuBatch);
+          // CUDA loads kernels on their first launch: one query first, so that search_seconds
+          // (the sweeps' throughput) measures searching, not loading.
+          std::vector<float> warm_distances(k_);
+          std::vector<faiss::Index::idx_t> warm_labels(k_);
+          target->search(1, queries.row(0), k_, warm_distances.data(), warm_labels.data());
+        }
+        const auto search_start = std::chrono::steady_clock::now();
         Progress progress(absl::StrCat("stage '", ctx.stage_name(), "' (faiss_search): queries"), n,
                           stderr, -1, std::chrono::seconds(10));
         for (int64_t begin = 0; begin < n; begin += batch) {
           const int64_t count = std::min(batch, n - begin);
           target->search(count, queries.row(begin), k_, distances.data() + begin * k_,
                          labels.data() + begin * k_);
-          if (batch < n) progress.Update(begin + count);
+          if (batch < n && query_batch_ > 0) progress.Update(begin + count);
         }
-        if (batch < n) progress.Finish();
+        if (batch < n && query_batch_ > 0) progress.Finish();
+        (*ctx.report().mutable_notes())["search_seconds"] = absl::StrCat(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - search_start).count());
         device = target == index->index.get() && index->on_gpu()
                      ? absl::StrCat("gpu:", index->device)
                      : "cpu";

@@ -187,9 +187,10 @@ TEST(FaissFactoryTest, EstimatesFollowTheCodeSize) {
   build->SetInput("corpus", data.corpus);
   ASSERT_TRUE(build->Run().ok());
   // As FAISS's GPU IVF-PQ stores it: per vector the 8-byte PQ code and an 8-byte id; per list a
-  // centroid of 32 floats, its norm and 3 list pointers; the codebooks, 8 x 256 x 4 floats.
+  // centroid of 32 floats, its norm, 3 list pointers, 31 codes of padding and 2 x 256 bytes of
+  // alignment; the codebooks (8 x 256 x 4 floats) twice.
   EXPECT_EQ(build->estimate().device_bytes,
-            4000 * (8 + 8) + 16 * (32 * 4 + 4 + 3 * 8) + 8 * 256 * 4 * 4);
+            4000 * (8 + 8) + 16 * (32 * 4 + 4 + 3 * 8 + 31 * 8 + 2 * 256) + 2 * 8 * 256 * 4 * 4);
   EXPECT_EQ(build->estimate().lossy_device_bytes, 0);  // PQ has no float16 form
 }
 
@@ -199,8 +200,10 @@ TEST(FaissStagesTest, EstimatesCountTheCorpus) {
       StageTestRunner::Create(R"cfg(type: "faiss_index_build")cfg", Cpu());
   build->SetInput("corpus", data.corpus);
   ASSERT_TRUE(build->Run().ok());
-  EXPECT_EQ(build->estimate().device_bytes, 4000 * 32 * 4);
-  EXPECT_EQ(build->estimate().lossy_device_bytes, 4000 * 32 * 2);
+  // GpuIndexFlat: the vectors and a float norm each (float16 vectors on the lossy rung), two
+  // allocations aligned to 256 bytes.
+  EXPECT_EQ(build->estimate().device_bytes, 4000 * (32 * 4 + 4) + 2 * 256);
+  EXPECT_EQ(build->estimate().lossy_device_bytes, 4000 * (32 * 2 + 4) + 2 * 256);
 }
 
 }  // namespace
