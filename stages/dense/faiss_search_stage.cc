@@ -89,8 +89,17 @@ class FaissSearchStage : public Stage<dense::FaissSearchOptions> {
     const DenseMatrix& queries = PrepareForMetric(*queries_in, index->metric, normalized);
 
     const int64_t n = queries.rows;
-    std::vector<float> distances(n * k_);
-    std::vector<faiss::Index::idx_t> labels(n * k_);
+    // FAISS writes straight into the results (ids are int64 both ways); converted in place below.
+    RankedLists results;
+    results.num_queries = n;
+    results.k = k_;
+    results.query_ids = queries.ids;
+    results.doc_ids = index->ids;
+    results.doc_rows.resize(n * k_);
+    results.scores.resize(n * k_);
+    static_assert(sizeof(faiss::Index::idx_t) == sizeof(int64_t), "FAISS ids are 64-bit");
+    auto* labels = reinterpret_cast<faiss::Index::idx_t*>(results.doc_rows.data());
+    float* distances = results.scores.data();
     std::string device = "cpu";
     RETURN_IF_ERROR(ctx.RunPlaced([&](const DevicePlacement& placement) {
       return StatusFromCall("searching " + index->description, [&] {
@@ -112,8 +121,8 @@ class FaissSearchStage : public Stage<dense::FaissSearchOptions> {
         // FAISS 1.7.3's GPU IVF scan launches one grid row per query and fails (an abort) past
         // 65535 of them: GPU searches go in calls of at most kMaxGpuBatch queries.
         const bool gpu_search = target == index->index.get() && index->on_gpu();
-        if (gpu_search) {
-          batch = std::min(batch, kMaxGpuBatch);
+        if (gpu_search) batch = std::min(batch, kMaxGpuBatch);
+        if (gpu_search && !index->searched) {
           // CUDA loads kernels on their first launch: one query first, so that search_seconds
           // (the sweeps' throughput) measures searching, not loading.
           std::vector<float> warm_distances(k_);
@@ -125,33 +134,24 @@ class FaissSearchStage : public Stage<dense::FaissSearchOptions> {
                           stderr, -1, std::chrono::seconds(10));
         for (int64_t begin = 0; begin < n; begin += batch) {
           const int64_t count = std::min(batch, n - begin);
-          target->search(count, queries.row(begin), k_, distances.data() + begin * k_,
-                         labels.data() + begin * k_);
+          target->search(count, queries.row(begin), k_, distances + begin * k_,
+                         labels + begin * k_);
           if (batch < n && query_batch_ > 0) progress.Update(begin + count);
         }
         if (batch < n && query_batch_ > 0) progress.Finish();
         (*ctx.report().mutable_notes())["search_seconds"] = absl::StrCat(
             std::chrono::duration<double>(std::chrono::steady_clock::now() - search_start).count());
-        device = target == index->index.get() && index->on_gpu()
-                     ? absl::StrCat("gpu:", index->device)
-                     : "cpu";
+        if (gpu_search) index->searched = true;
+        device = gpu_search ? absl::StrCat("gpu:", index->device) : "cpu";
       });
     }));
 
-    RankedLists results;
-    results.num_queries = n;
-    results.k = k_;
-    results.query_ids = queries.ids;
-    results.doc_ids = index->ids;
-    results.doc_rows.resize(n * k_);
-    results.scores.resize(n * k_);
     for (int64_t i = 0; i < n * k_; ++i) {
-      if (labels[i] < 0) {  // FAISS's fill for missing results
+      if (results.doc_rows[i] < 0) {  // FAISS's fill for missing results
         results.doc_rows[i] = -1;
         results.scores[i] = -std::numeric_limits<float>::infinity();
       } else {
-        results.doc_rows[i] = labels[i];
-        results.scores[i] = ScoreFromFaissDistance(index->metric, distances[i]);
+        results.scores[i] = ScoreFromFaissDistance(index->metric, results.scores[i]);
       }
     }
     ctx.report().set_device(device);

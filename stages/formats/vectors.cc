@@ -20,6 +20,7 @@
 #include "absl/strings/strip.h"
 #include "pipelines/paths.h"
 #include "pipelines/status_util.h"
+#include "stages/formats/json_ids.h"
 #include "stages/formats/line_reader.h"
 
 namespace trawl {
@@ -403,9 +404,6 @@ absl::Status ParseNpy(BinaryInput& in, int64_t limit, DenseMatrix* matrix) {
 
 // ---- JSON lines ----------------------------------------------------------------------------
 
-// The id keys Pyserini and Anserini write, in the order they are looked for.
-constexpr const char* kIdKeys[] = {"id", "docid", "qid", "_id"};
-
 absl::Status ParseJsonLines(LineReader& lines, int64_t limit, DenseMatrix* matrix) {
   simdjson::dom::parser parser;
   IdTable::Builder ids;
@@ -423,31 +421,7 @@ absl::Status ParseJsonLines(LineReader& lines, int64_t limit, DenseMatrix* matri
     if (element.get(object)) {
       return absl::InvalidArgumentError(absl::StrCat(where, ": expected a JSON object"));
     }
-    std::string id;
-    bool has_id = false;
-    for (const char* key : kIdKeys) {
-      simdjson::dom::element value;
-      if (object.at_key(key).get(value)) continue;
-      std::string_view text;
-      int64_t number;
-      uint64_t unsigned_number;
-      if (!value.get(text)) {
-        id = std::string(text);
-      } else if (!value.get(number)) {
-        id = absl::StrCat(number);
-      } else if (!value.get(unsigned_number)) {
-        id = absl::StrCat(unsigned_number);
-      } else {
-        return absl::InvalidArgumentError(
-            absl::StrCat(where, ": expected \"", key, "\" as a string or an integer"));
-      }
-      has_id = true;
-      break;
-    }
-    if (!has_id) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, ": expected an \"id\", \"docid\", \"qid\" or \"_id\" key"));
-    }
+    ASSIGN_OR_RETURN(std::string id, JsonRecordId(object, where));
     simdjson::dom::element vector_value;
     if (object.at_key("vector").get(vector_value)) {
       return absl::InvalidArgumentError(
