@@ -40,4 +40,4 @@ read -r peak_kb seconds < "$WORK/time"
 echo "# $(date -u +%F) $(hostname): host_memory_peak.sh $ROWS rows x 128 (CPU Flat build from .fvecs)"
 grep -E "corpus|index|search|total" "$WORK/run.log" | sed 's/^/#   /'
 awk -v f="$file_bytes" -v p="$peak_kb" -v s="$seconds" 'BEGIN {
-  printf "file_bytes: %d peak_rss_bytes: %d wall_s: %.1f peak_to_file: %.3f\n", f, p * 1024, s, p * 1024 / f }'
+  printf "file_bytes: %.0f peak_rss_bytes: %.0f wall_s: %.1f peak_to_file: %.3f\n", f, p * 1024, s, p * 1024 / f }'

@@ -13,6 +13,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "pipelines/status_util.h"
@@ -35,16 +36,18 @@ class SparseBuilder {
   // One (term, weight) of the current row; `integer` says the file wrote it as an integer.
   absl::Status Add(absl::string_view term, double weight, bool integer, absl::string_view where) {
     if (!std::isfinite(weight) || weight < 0) {
-      return absl::InvalidArgumentError(absl::StrCat(where, ": expected a non-negative weight for \"",
-                                                     absl::CEscape(term), "\", found ", weight));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": expected a non-negative weight for \"", absl::CEscape(term),
+                       "\", found ", absl::StrFormat("%.10g", weight)));
     }
     if (quantize_scale_ > 0) {
       weight = std::round(weight * quantize_scale_);
       integer = true;
     }
     if (integer && weight > kMaxIntegerWeight) {
-      return absl::InvalidArgumentError(absl::StrCat(where, ": expected an integer weight up to 2^24 for \"",
-                                                     absl::CEscape(term), "\", found ", weight));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": expected an integer weight up to 2^24 for \"", absl::CEscape(term),
+                       "\", found ", absl::StrFormat("%.10g", weight)));
     }
     if (weight == 0) return absl::OkStatus();
     matrix_.integer_weights &= integer;
@@ -127,8 +130,8 @@ absl::Status ParseJsonLine(simdjson::dom::parser& parser, absl::string_view line
     } else if (!entry.value.get(weight)) {
       RETURN_IF_ERROR(builder.Add(term, weight, false, where));
     } else {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, ": expected a number as the weight of \"", absl::CEscape(term), "\""));
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ": expected a number as the weight of \"", absl::CEscape(term), "\""));
     }
   }
   return builder.EndRow(id, line_number, where);

@@ -1,0 +1,146 @@
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "pipelines/registry.h"
+#include "pipelines/stage.h"
+#include "pipelines/status_util.h"
+#include "pipelines/values.h"
+#include "stages/sparse/inverted_index.h"
+#include "stages/sparse/sparse_matrix.h"
+#include "stages/sparse/sparse_stages.pb.h"
+
+namespace trawl {
+
+// Builds an inverted index (inverted_index.h) over a sparse corpus.
+//
+//   stage { type: "sparse_index_build"  input: "corpus:docs"  output: "index:splade" }
+//
+// Related: sparse_stages.proto, sparse_search, sparse_reader.
+class SparseIndexBuildStage : public Stage<sparse::SparseIndexBuildOptions> {
+ public:
+  static constexpr char kType[] = "sparse_index_build";
+  static StageContract Contract() {
+    return {StageKind::kIndexBuild,
+            {SlotSpec::Of<SparseMatrix>("corpus")},
+            {SlotSpec::Of<SparseIndex>("index")}};
+  }
+
+  absl::Status Open(const sparse::SparseIndexBuildOptions&) override { return absl::OkStatus(); }
+
+  absl::Status Run(StageContext& ctx) override {
+    ASSIGN_OR_RETURN(const SparseMatrix* corpus, ctx.Input<SparseMatrix>("corpus"));
+    SparseIndex index = SparseIndex::Build(*corpus);
+    auto& notes = *ctx.report().mutable_notes();
+    notes["index"] =
+        absl::StrCat(index.num_docs(), " documents, ", index.num_terms(), " terms, ",
+                     index.num_postings(), " postings, ", index.memory_bytes(), " bytes");
+    notes["weights"] = index.integer_weights() ? "integer" : "float";
+    ctx.report().set_device("cpu");
+    return ctx.SetOutput("index", std::move(index));
+  }
+};
+TRAWL_REGISTER_STAGE(SparseIndexBuildStage);
+
+// Searches a sparse index with sparse queries: the exact top k by dot product, term-at-a-time
+// (EXACT) or with MaxScore pruning (MAXSCORE; the same results), threaded over queries.
+//
+//   stage {
+//     type: "sparse_search"  input: "index:splade"  input: "queries:queries"
+//     output: "results:results"
+//     options { [type.googleapis.com/trawl.sparse.SparseSearchOptions] { k: 1000 mode: MAXSCORE } }
+//   }
+//
+// Related: sparse_stages.proto, sparse_index_build, fusion, trec_eval.
+class SparseSearchStage : public Stage<sparse::SparseSearchOptions> {
+ public:
+  static constexpr char kType[] = "sparse_search";
+  static StageContract Contract() {
+    return {StageKind::kSearch,
+            {SlotSpec::Of<SparseIndex>("index"), SlotSpec::Of<SparseMatrix>("queries")},
+            {SlotSpec::Of<RankedLists>("results")}};
+  }
+
+  absl::Status Open(const sparse::SparseSearchOptions& options) override {
+    if (options.k() < 0)
+      return absl::InvalidArgumentError(absl::StrCat("k must be >= 0, got ", options.k()));
+    if (options.threads() < 0) return absl::InvalidArgumentError("threads must be >= 0");
+    options_ = options;
+    if (options_.k() == 0) options_.set_k(10);
+    return absl::OkStatus();
+  }
+
+  absl::Status Run(StageContext& ctx) override {
+    ASSIGN_OR_RETURN(const SparseIndex* index, ctx.Input<SparseIndex>("index"));
+    ASSIGN_OR_RETURN(const SparseMatrix* queries, ctx.Input<SparseMatrix>("queries"));
+    const SparseSearchMode mode = options_.mode() == sparse::SparseSearchOptions::MAXSCORE
+                                      ? SparseSearchMode::kMaxScore
+                                      : SparseSearchMode::kExact;
+    RankedLists results = index->Search(*queries, options_.k(), mode, options_.threads());
+    ctx.report().set_device("cpu");
+    (*ctx.report().mutable_notes())["queries"] = absl::StrCat(queries->rows);
+    return ctx.SetOutput("results", std::move(results));
+  }
+
+ private:
+  sparse::SparseSearchOptions options_;
+};
+TRAWL_REGISTER_STAGE(SparseSearchStage);
+
+// Writes a sparse index to one checksummed file (inverted_index.h), atomically.
+//
+//   stage { type: "sparse_index_write"  input: "index:splade"
+//           options { [type.googleapis.com/trawl.sparse.SparseIndexWriteOptions] { path: "s.idx" }
+//           } }
+class SparseIndexWriteStage : public Stage<sparse::SparseIndexWriteOptions> {
+ public:
+  static constexpr char kType[] = "sparse_index_write";
+  static StageContract Contract() {
+    return {StageKind::kSink, {SlotSpec::Of<SparseIndex>("index")}, {}};
+  }
+
+  absl::Status Open(const sparse::SparseIndexWriteOptions& options) override {
+    if (options.path().empty()) return absl::InvalidArgumentError("path is required");
+    path_ = options.path();
+    return absl::OkStatus();
+  }
+
+  absl::Status Run(StageContext& ctx) override {
+    ASSIGN_OR_RETURN(const SparseIndex* index, ctx.Input<SparseIndex>("index"));
+    RETURN_IF_ERROR(index->Write(path_));
+    (*ctx.report().mutable_notes())["written"] = path_;
+    return absl::OkStatus();
+  }
+
+ private:
+  std::string path_;
+};
+TRAWL_REGISTER_STAGE(SparseIndexWriteStage);
+
+// Reads a sparse index file, verified before use (checksum, then every list and posting).
+//
+//   stage { type: "sparse_index_read"  output: "index:splade"
+//           options { [type.googleapis.com/trawl.sparse.SparseIndexReadOptions] { path: "s.idx" } }
+//           }
+class SparseIndexReadStage : public Stage<sparse::SparseIndexReadOptions> {
+ public:
+  static constexpr char kType[] = "sparse_index_read";
+  static StageContract Contract() {
+    return {StageKind::kSource, {}, {SlotSpec::Of<SparseIndex>("index")}};
+  }
+
+  absl::Status Open(const sparse::SparseIndexReadOptions& options) override {
+    if (options.path().empty()) return absl::InvalidArgumentError("path is required");
+    path_ = options.path();
+    return absl::OkStatus();
+  }
+
+  absl::Status Run(StageContext& ctx) override {
+    ASSIGN_OR_RETURN(SparseIndex index, SparseIndex::Read(path_));
+    return ctx.SetOutput("index", std::move(index));
+  }
+
+ private:
+  std::string path_;
+};
+TRAWL_REGISTER_STAGE(SparseIndexReadStage);
+
+}  // namespace trawl
