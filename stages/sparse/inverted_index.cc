@@ -7,8 +7,8 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <limits>
-#include <queue>
 #include <sstream>
 #include <thread>
 #include <type_traits>
@@ -241,145 +241,147 @@ std::vector<SparseIndex::QueryTerm> SparseIndex::MapQuery(const SparseMatrix& qu
 
 namespace {
 
-// Term-at-a-time over every posting of the query's terms, in query order.
-template <typename Acc, typename ForEachPosting>
-void ExactTopK(int64_t num_terms, ForEachPosting&& for_each, int64_t k, std::vector<Acc>& acc,
-               std::vector<int32_t>& touched, int64_t* rows, float* scores) {
-  for (int64_t i = 0; i < num_terms; ++i) {
-    for_each(i, [&](int32_t doc, Acc contribution) {
-      if (acc[doc] == 0) touched.push_back(doc);
-      acc[doc] += contribution;
-    });
+// A margin for bounds compared with scores summed in another order: floating-point sums may round
+// the other way. Integers are exact.
+template <typename Acc>
+Acc WithMargin(Acc value) {
+  if constexpr (std::is_same_v<Acc, int64_t>) {
+    return value;
+  } else {
+    return value * (1 + 1e-9) + 1e-300;
   }
+}
+
+// The k-th largest of the accumulators of `docs` (k <= docs.size()).
+template <typename Acc>
+Acc KthLargest(const std::vector<Acc>& acc, const std::vector<int32_t>& docs, int64_t k) {
+  std::vector<Acc> values;
+  values.reserve(docs.size());
+  for (int32_t d : docs) values.push_back(acc[d]);
+  std::nth_element(values.begin(), values.begin() + (k - 1), values.end(), std::greater<Acc>());
+  return values[k - 1];
+}
+
+}  // namespace
+
+// Term at a time, terms in canonical order (upper bound descending, then term number), so every
+// document's score is the same sum in the same order in both modes. EXACT adds every posting.
+// MAXSCORE (Turtle and Flood 1995, term-at-a-time): once the remaining terms' bounds sum below
+// the k-th partial score — a lower bound of the final k-th score, as scores only grow — no
+// document not yet seen can enter the top k; the remaining lists are then only searched for the
+// candidates (skipping blocks), and a candidate goes as soon as its score plus the remaining
+// bounds is below the k-th score. Every comparison is strict: a document that could only tie the
+// k-th score may still win the tie by its smaller row.
+template <typename Acc>
+void SparseIndex::SearchTermAtATime(std::vector<QueryTerm> query, int64_t k, bool prune,
+                                    std::vector<Acc>& acc, std::vector<int32_t>& touched,
+                                    std::vector<int32_t>& champion_slot, int64_t* rows,
+                                    float* scores) const {
+  const size_t n = query.size();
+  auto bound = [&](const QueryTerm& t) {
+    return Product<Acc>(t.weight, terms_[t.term].max_weight);
+  };
+  std::sort(query.begin(), query.end(), [&](const QueryTerm& a, const QueryTerm& b) {
+    const Acc ba = bound(a), bb = bound(b);
+    return ba > bb || (ba == bb && a.term < b.term);
+  });
+  std::vector<Acc> remaining(n + 1, 0);  // remaining[i]: bounds of terms i..n-1
+  for (size_t i = n; i-- > 0;) remaining[i] = remaining[i + 1] + bound(query[i]);
+
+  size_t i = 0;
+  Acc threshold = 0;
+  bool candidates_only = false;
+  // Champions: k distinct documents with their scores as last seen (never above the current
+  // ones), so the smallest is a lower bound of the k-th score, kept up to date per posting.
+  std::vector<int32_t> champions;
+  std::vector<Acc> champion_scores;
+  size_t weakest = 0;
+  auto find_weakest = [&] {
+    weakest =
+        std::min_element(champion_scores.begin(), champion_scores.end()) - champion_scores.begin();
+  };
+  for (; i < n; ++i) {
+    if (prune && static_cast<int64_t>(champions.size()) == k &&
+        WithMargin(remaining[i]) < champion_scores[weakest]) {
+      threshold = KthLargest(acc, touched, k);
+      candidates_only = true;
+      break;
+    }
+    for (Cursor c(*this, query[i].term); c.doc() != kEnd; c.Next()) {
+      const int32_t d = c.doc();
+      Acc& score = acc[d];
+      if (score == 0) touched.push_back(d);
+      score += Product<Acc>(query[i].weight, c.weight());
+      if (!prune) continue;
+      int32_t& slot = champion_slot[d];
+      if (slot >= 0) {
+        champion_scores[slot] = score;
+        if (static_cast<size_t>(slot) == weakest) find_weakest();
+      } else if (static_cast<int64_t>(champions.size()) < k) {
+        slot = static_cast<int32_t>(champions.size());
+        champions.push_back(d);
+        champion_scores.push_back(score);
+        find_weakest();
+      } else if (score > champion_scores[weakest]) {
+        champion_slot[champions[weakest]] = -1;
+        champions[weakest] = d;
+        champion_scores[weakest] = score;
+        slot = static_cast<int32_t>(weakest);
+        find_weakest();
+      }
+    }
+  }
+  for (int32_t d : champions) champion_slot[d] = -1;
+  std::vector<int32_t> candidates;
+  if (candidates_only) {
+    // A dropped candidate's accumulator is set below zero (it stays in `touched` to be reset).
+    auto keep = [&](size_t next) {
+      candidates.erase(std::remove_if(candidates.begin(), candidates.end(),
+                                      [&](int32_t d) {
+                                        if (WithMargin(acc[d] + remaining[next]) >= threshold) {
+                                          return false;
+                                        }
+                                        acc[d] = -1;
+                                        return true;
+                                      }),
+                       candidates.end());
+    };
+    candidates = touched;
+    std::sort(candidates.begin(), candidates.end());
+    keep(i);
+    for (; i < n && !candidates.empty(); ++i) {
+      const QueryTerm& term = query[i];
+      Cursor c(*this, term.term);
+      if (terms_[term.term].count <= 4 * static_cast<int64_t>(candidates.size())) {
+        // Most blocks hold a candidate anyway: walk the list, adding to candidates only.
+        for (; c.doc() != kEnd; c.Next()) {
+          Acc& score = acc[c.doc()];
+          if (score > 0) score += Product<Acc>(term.weight, c.weight());
+        }
+      } else {
+        for (int32_t d : candidates) {
+          c.NextGEQ(d);
+          if (c.doc() == kEnd) break;
+          if (c.doc() == d) acc[d] += Product<Acc>(term.weight, c.weight());
+        }
+      }
+      if (static_cast<int64_t>(candidates.size()) >= k) {
+        threshold = std::max(threshold, KthLargest(acc, candidates, k));
+      }
+      keep(i + 1);
+    }
+  }
+  const std::vector<int32_t>& pool = candidates_only ? candidates : touched;
   std::vector<Scored<Acc>> top;
-  top.reserve(touched.size());
-  for (int32_t doc : touched) {
-    top.push_back({acc[doc], doc});
-    acc[doc] = 0;
-  }
-  touched.clear();
+  top.reserve(pool.size());
+  for (int32_t d : pool) top.push_back({acc[d], d});
   if (static_cast<int64_t>(top.size()) > k) {
     std::nth_element(top.begin(), top.begin() + k, top.end());
     top.resize(k);
   }
   WriteRanked(top, k, rows, scores);
-}
-
-}  // namespace
-
-void SparseIndex::SearchExact(const std::vector<QueryTerm>& query, int64_t k, bool integer,
-                              std::vector<double>& accumulators, std::vector<int32_t>& touched,
-                              int64_t* rows, float* scores) const {
-  auto run = [&](auto zero, auto& acc) {
-    using Acc = decltype(zero);
-    auto for_each = [&](int64_t i, auto&& add) {
-      for (Cursor c(*this, query[i].term); c.doc() != kEnd; c.Next()) {
-        add(c.doc(), Product<Acc>(query[i].weight, c.weight()));
-      }
-    };
-    ExactTopK<Acc>(static_cast<int64_t>(query.size()), for_each, k, acc, touched, rows, scores);
-  };
-  if (integer) {
-    // int64 accumulators share the doubles' storage size: reuse it.
-    static_assert(sizeof(int64_t) == sizeof(double), "same-size accumulators");
-    auto& acc = reinterpret_cast<std::vector<int64_t>&>(accumulators);
-    run(int64_t{0}, acc);
-  } else {
-    run(0.0, accumulators);
-  }
-}
-
-namespace {
-
-// MaxScore (Turtle and Flood 1995) over cursors ordered by upper bound: documents that only
-// appear in the "non-essential" lists (whose bounds sum to at most the k-th score) cannot enter
-// the top k, so only the essential lists drive the candidates; each candidate's score is the
-// full sum in query order. Documents come in increasing row order, so a candidate that only ties
-// the k-th score has a larger row and loses the tie: pruning at "bound <= threshold" is exact.
-template <typename Acc, typename CursorT>
-void MaxScoreTopK(std::vector<CursorT>& cursors, const std::vector<float>& query_weights, int64_t k,
-                  int64_t* rows, float* scores) {
-  const size_t n = cursors.size();
-  std::vector<Acc> bound(n);
-  for (size_t i = 0; i < n; ++i) bound[i] = Product<Acc>(query_weights[i], cursors[i].max_weight());
-  std::vector<size_t> order(n);
-  for (size_t i = 0; i < n; ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return bound[a] < bound[b]; });
-  std::vector<Acc> prefix(n + 1, 0);  // prefix[i]: bounds of order[0..i-1]
-  for (size_t i = 0; i < n; ++i) prefix[i + 1] = prefix[i] + bound[order[i]];
-  // Floating-point sums in another order may round the other way: bounds get a margin.
-  auto margin = [](Acc value) -> Acc {
-    if constexpr (std::is_same_v<Acc, int64_t>) {
-      return value;
-    } else {
-      return value * (1 + 1e-9) + 1e-300;
-    }
-  };
-  std::vector<bool> essential(n, true);
-  size_t first_essential = 0;
-  std::priority_queue<Scored<Acc>> heap;  // top() is the worst kept ("ranks before" ordering)
-  while (true) {
-    int32_t doc = kEnd;
-    for (size_t i = first_essential; i < n; ++i) doc = std::min(doc, cursors[order[i]].doc());
-    if (doc == kEnd) break;
-    const bool full = static_cast<int64_t>(heap.size()) == k;
-    bool compute = true;
-    if (full) {
-      Acc essential_part = 0;
-      for (size_t i = first_essential; i < n; ++i) {
-        CursorT& c = cursors[order[i]];
-        if (c.doc() == doc) essential_part += Product<Acc>(query_weights[order[i]], c.weight());
-      }
-      compute = margin(essential_part + prefix[first_essential]) > heap.top().score;
-    }
-    if (compute) {
-      Acc score = 0;
-      for (size_t q = 0; q < n; ++q) {  // query order
-        CursorT& c = cursors[q];
-        if (!essential[q]) c.NextGEQ(doc);
-        if (c.doc() == doc) score += Product<Acc>(query_weights[q], c.weight());
-      }
-      if (!full) {
-        heap.push({score, doc});
-      } else if (score > heap.top().score) {
-        heap.pop();
-        heap.push({score, doc});
-      }
-      if (static_cast<int64_t>(heap.size()) == k) {
-        while (first_essential < n && margin(prefix[first_essential + 1]) <= heap.top().score) {
-          essential[order[first_essential]] = false;
-          ++first_essential;
-        }
-      }
-    }
-    for (size_t i = first_essential; i < n; ++i) {
-      if (cursors[order[i]].doc() == doc) cursors[order[i]].Next();
-    }
-  }
-  std::vector<Scored<Acc>> top;
-  while (!heap.empty()) {
-    top.push_back(heap.top());
-    heap.pop();
-  }
-  WriteRanked(top, k, rows, scores);
-}
-
-}  // namespace
-
-void SparseIndex::SearchMaxScore(const std::vector<QueryTerm>& query, int64_t k, bool integer,
-                                 int64_t* rows, float* scores) const {
-  std::vector<Cursor> cursors;
-  std::vector<float> weights;
-  cursors.reserve(query.size());
-  for (const QueryTerm& term : query) {
-    cursors.emplace_back(*this, term.term);
-    weights.push_back(term.weight);
-  }
-  if (integer) {
-    MaxScoreTopK<int64_t>(cursors, weights, k, rows, scores);
-  } else {
-    MaxScoreTopK<double>(cursors, weights, k, rows, scores);
-  }
+  for (int32_t d : touched) acc[d] = 0;
+  touched.clear();
 }
 
 RankedLists SparseIndex::Search(const SparseMatrix& queries, int64_t k, SparseSearchMode mode,
@@ -395,17 +397,22 @@ RankedLists SparseIndex::Search(const SparseMatrix& queries, int64_t k, SparseSe
   const bool integer = integer_weights_ && queries.integer_weights;
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   threads = static_cast<int>(std::min<int64_t>(threads, std::max<int64_t>(1, queries.rows)));
+  const bool prune = mode == SparseSearchMode::kMaxScore;
   auto work = [&](int64_t begin, int64_t end) {
-    std::vector<double> accumulators(mode == SparseSearchMode::kExact ? num_docs_ : 0, 0);
+    std::vector<int64_t> integer_acc(integer ? num_docs_ : 0, 0);
+    std::vector<double> double_acc(integer ? 0 : num_docs_, 0);
     std::vector<int32_t> touched;
+    std::vector<int32_t> champion_slot(prune ? num_docs_ : 0, -1);
     for (int64_t q = begin; q < end; ++q) {
-      const std::vector<QueryTerm> query = MapQuery(queries, q);
+      std::vector<QueryTerm> query = MapQuery(queries, q);
       int64_t* rows = results.doc_rows.data() + q * k;
       float* scores = results.scores.data() + q * k;
-      if (mode == SparseSearchMode::kExact) {
-        SearchExact(query, k, integer, accumulators, touched, rows, scores);
+      if (integer) {
+        SearchTermAtATime(std::move(query), k, prune, integer_acc, touched, champion_slot, rows,
+                          scores);
       } else {
-        SearchMaxScore(query, k, integer, rows, scores);
+        SearchTermAtATime(std::move(query), k, prune, double_acc, touched, champion_slot, rows,
+                          scores);
       }
     }
   };

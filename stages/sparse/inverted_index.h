@@ -1,15 +1,18 @@
 // SparseIndex: an inverted index over a SparseMatrix, searched exactly by term-at-a-time scoring
-// (EXACT) or by MaxScore dynamic pruning (MAXSCORE), both returning the same top k.
+// (EXACT) or with MaxScore's dynamic pruning, term at a time (MAXSCORE), both returning the same
+// top k with the same scores (inverted_index.cc says why the pruning is exact).
 //
 // Layout: one posting list per term, documents in increasing row order, in blocks of 128. Each
 // block stores its documents as variable-byte gaps (7 bits a byte, the high bit marking the last
 // byte of a gap) and its weights as float32; a block table keeps each block's last document, byte
 // offset and maximum weight, and each list keeps its maximum weight (MaxScore's upper bound).
-// Block skipping uses the last documents; decoding happens a block at a time.
+// Skipping (MaxScore's candidate lookups) uses the blocks' last documents; decoding happens a
+// block at a time. The block maxima are kept for block-max pruning, not used yet.
 //
 // Scores are the dot products of query and document weights. With integer weights on both sides
 // they are computed in int64, exactly; otherwise in double from the float weights, always adding
-// a document's terms in the query's term order, so EXACT and MAXSCORE produce the same bits.
+// a document's terms in one canonical order (upper bound descending), so EXACT and MAXSCORE
+// produce the same bits.
 // Ties in score go to the smaller row. Only documents sharing a term with the query are results;
 // lists shorter than k end with row -1. Scores in the ranked lists are rounded to float.
 //
@@ -82,12 +85,13 @@ class SparseIndex {
     float weight;
   };
   std::vector<QueryTerm> MapQuery(const SparseMatrix& queries, int64_t row) const;
-  // `integer`: score in int64 (both sides' weights are integers), else in double.
-  void SearchExact(const std::vector<QueryTerm>& query, int64_t k, bool integer,
-                   std::vector<double>& accumulators, std::vector<int32_t>& touched, int64_t* rows,
-                   float* scores) const;
-  void SearchMaxScore(const std::vector<QueryTerm>& query, int64_t k, bool integer, int64_t* rows,
-                      float* scores) const;
+  // The top k of one query into rows/scores, in Acc (int64 when both sides' weights are
+  // integers, else double); `prune`: MaxScore. `acc` (num_docs, all 0), `touched` (empty) and
+  // `champion_slot` (num_docs when pruning, all -1) are scratch, left as they were found.
+  template <typename Acc>
+  void SearchTermAtATime(std::vector<QueryTerm> query, int64_t k, bool prune, std::vector<Acc>& acc,
+                         std::vector<int32_t>& touched, std::vector<int32_t>& champion_slot,
+                         int64_t* rows, float* scores) const;
 
   int64_t num_docs_ = 0;
   bool integer_weights_ = true;
