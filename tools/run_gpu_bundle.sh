@@ -25,6 +25,13 @@ LOG="$OUT/gpu_tests.log"
   (cd "$OUT" && BUILD_WORKING_DIRECTORY="$OUT" "$B/bin/trawl" run "$B/trawl/configs/quickstart.pbtxt" \
      --report=quickstart_report.json 2>&1 | grep -v '^I2')
   rm -f "$OUT/quickstart.run"
+  # Sparse search on the card and on the CPU (16 cores), same generated collection.
+  for device in gpu cpu; do
+    echo "== trawl run configs/splade_maxscore.pbtxt --device=$device"
+    (cd "$OUT" && BUILD_WORKING_DIRECTORY="$OUT" "$B/bin/trawl" run "$B/trawl/configs/splade_maxscore.pbtxt" \
+       --device=$device --report=splade_$device.json 2>&1 | grep -v '^I2')
+  done
+  rm -f "$OUT/splade_maxscore.run"
 } 2>&1 | tee "$LOG"
 for bench in "$B"/bin/*_benchmark; do
   [ -e "$bench" ] || continue

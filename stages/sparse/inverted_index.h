@@ -61,6 +61,14 @@ class SparseIndex {
   // This index's term number of `term`, or -1.
   int32_t TermNumber(const std::string& term) const;
 
+  // Query `row`'s terms as this index's term numbers (terms it lacks dropped), in the query's
+  // order.
+  struct QueryTerm {
+    int32_t term;
+    float weight;
+  };
+  std::vector<QueryTerm> MapQuery(const SparseMatrix& queries, int64_t row) const;
+
   // A binary file (magic, version, the arrays, SHA-256 of all before it), written to a temporary
   // file and renamed into place. Read verifies the checksum and every size before trusting it.
   absl::Status Write(const std::string& path) const;
@@ -79,12 +87,6 @@ class SparseIndex {
   };
   class Cursor;
 
-  // Query terms mapped into this index (terms it lacks dropped), in the query's order.
-  struct QueryTerm {
-    int32_t term;
-    float weight;
-  };
-  std::vector<QueryTerm> MapQuery(const SparseMatrix& queries, int64_t row) const;
   // The top k of one query into rows/scores, in Acc (int64 when both sides' weights are
   // integers, else double); `prune`: MaxScore. `acc` (num_docs, all 0), `touched` (empty) and
   // `champion_slot` (num_docs when pruning, all -1) are scratch, left as they were found.

@@ -1,9 +1,14 @@
+#include <memory>
+#include <string>
+#include <vector>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "pipelines/registry.h"
 #include "pipelines/stage.h"
 #include "pipelines/status_util.h"
 #include "pipelines/values.h"
+#include "stages/sparse/gpu_sparse_scorer.h"
 #include "stages/sparse/inverted_index.h"
 #include "stages/sparse/sparse_matrix.h"
 #include "stages/sparse/sparse_stages.pb.h"
@@ -40,8 +45,11 @@ class SparseIndexBuildStage : public Stage<sparse::SparseIndexBuildOptions> {
 };
 TRAWL_REGISTER_STAGE(SparseIndexBuildStage);
 
-// Searches a sparse index with sparse queries: the exact top k by dot product, term-at-a-time
-// (EXACT) or with MaxScore pruning (MAXSCORE; the same results), threaded over queries.
+// Searches a sparse index with sparse queries: the exact top k by dot product. On the CPU,
+// term-at-a-time (EXACT) or with MaxScore pruning (MAXSCORE; the same results), threaded over
+// queries. On a GPU run, whatever the mode, every document is scored on the device
+// (gpu_sparse_scorer.h) where the memory stage places it: batches of 32 queries on the full rung,
+// 4 on the reduced and minimal ones, the CPU when the card cannot hold the index.
 //
 //   stage {
 //     type: "sparse_search"  input: "index:splade"  input: "queries:queries"
@@ -56,7 +64,22 @@ class SparseSearchStage : public Stage<sparse::SparseSearchOptions> {
   static StageContract Contract() {
     return {StageKind::kSearch,
             {SlotSpec::Of<SparseIndex>("index"), SlotSpec::Of<SparseMatrix>("queries")},
-            {SlotSpec::Of<RankedLists>("results")}};
+            {SlotSpec::Of<RankedLists>("results")},
+            /*plans_device_memory=*/true};
+  }
+
+  absl::StatusOr<MemoryEstimate> EstimateMemory(StageContext& ctx) override {
+    ASSIGN_OR_RETURN(const SparseIndex* index, ctx.Input<SparseIndex>("index"));
+    ASSIGN_OR_RETURN(const SparseMatrix* queries, ctx.Input<SparseMatrix>("queries"));
+    MemoryEstimate estimate;
+    const int64_t results = queries->rows * options_.k() * 12;
+    // The forward index is built on the host for the upload.
+    estimate.host_bytes = results + index->num_postings() * 8 + (index->num_docs() + 1) * 8;
+    estimate.device_bytes = GpuSparseScorer::RequiredBytes(index->num_docs(), index->num_postings(),
+                                                           index->num_terms(), kFullBatch);
+    estimate.reduced_device_bytes = GpuSparseScorer::RequiredBytes(
+        index->num_docs(), index->num_postings(), index->num_terms(), kReducedBatch);
+    return estimate;
   }
 
   absl::Status Open(const sparse::SparseSearchOptions& options) override {
@@ -74,13 +97,54 @@ class SparseSearchStage : public Stage<sparse::SparseSearchOptions> {
     const SparseSearchMode mode = options_.mode() == sparse::SparseSearchOptions::MAXSCORE
                                       ? SparseSearchMode::kMaxScore
                                       : SparseSearchMode::kExact;
-    RankedLists results = index->Search(*queries, options_.k(), mode, options_.threads());
-    ctx.report().set_device("cpu");
+    RankedLists results;
+    std::string device = "cpu";
+    RETURN_IF_ERROR(ctx.RunPlaced([&](const DevicePlacement& placement) -> absl::Status {
+      if (!placement.on_gpu()) {
+        results = index->Search(*queries, options_.k(), mode, options_.threads());
+        device = "cpu";
+        return absl::OkStatus();
+      }
+      const int64_t batch = placement.rung == Rung::kFull ? kFullBatch : kReducedBatch;
+      RETURN_IF_ERROR(SearchOnGpu(*index, *queries, placement, batch, results));
+      device = absl::StrCat("gpu:", placement.devices[0]);
+      return absl::OkStatus();
+    }));
+    ctx.report().set_device(device);
     (*ctx.report().mutable_notes())["queries"] = absl::StrCat(queries->rows);
     return ctx.SetOutput("results", std::move(results));
   }
 
  private:
+  static constexpr int64_t kFullBatch = 32;
+  static constexpr int64_t kReducedBatch = 4;
+
+  absl::Status SearchOnGpu(const SparseIndex& index, const SparseMatrix& queries,
+                           const DevicePlacement& placement, int64_t batch,
+                           RankedLists& results) const {
+    const SparseMatrix forward = index.Forward();
+    ASSIGN_OR_RETURN(
+        std::unique_ptr<GpuSparseScorer> scorer,
+        GpuSparseScorer::Create(placement.devices[0], placement.streams[0], forward.row_offsets,
+                                forward.terms, forward.weights, index.num_terms()));
+    std::vector<GpuSparseScorer::Query> mapped(queries.rows);
+    for (int64_t q = 0; q < queries.rows; ++q) {
+      for (const SparseIndex::QueryTerm& term : index.MapQuery(queries, q)) {
+        mapped[q].emplace_back(term.term, term.weight);
+      }
+    }
+    const int64_t k = options_.k();
+    results = RankedLists();
+    results.num_queries = queries.rows;
+    results.k = k;
+    results.doc_ids = index.ids();
+    results.query_ids = queries.ids;
+    results.doc_rows.resize(queries.rows * k);
+    results.scores.resize(queries.rows * k);
+    return scorer->Search(mapped, k, index.integer_weights() && queries.integer_weights, batch,
+                          results.doc_rows.data(), results.scores.data());
+  }
+
   sparse::SparseSearchOptions options_;
 };
 TRAWL_REGISTER_STAGE(SparseSearchStage);
