@@ -117,6 +117,21 @@ void MemoryStage::PlanLadder(const MemoryEstimate& estimate, int device, int64_t
   const int64_t data = estimate.device_bytes;
   const int64_t reduced =
       estimate.reduced_device_bytes > 0 ? estimate.reduced_device_bytes : estimate.device_bytes;
+  std::vector<int> all;
+  for (int d = 0; d < device_->device_count(); ++d) all.push_back(d);
+  // Asked for by the stage's options: spread over several GPUs before anything else.
+  bool spread_planned = false;
+  if (estimate.spread_over >= 2 && all.size() >= 2) {
+    std::vector<int> spread(all.begin(),
+                            all.begin() + std::min<size_t>(all.size(), estimate.spread_over));
+    const int64_t each = estimate.replicate ? data : (data + spread.size() - 1) / spread.size();
+    const size_t before = ladder_.size();
+    consider(Rung::kSharded, each, temp_bytes, pinned_bytes, false, spread, "");
+    if (ladder_.size() > before) {
+      ladder_.back().placement.replicate = estimate.replicate;
+      spread_planned = true;
+    }
+  }
   consider(Rung::kFull, data, temp_bytes, pinned_bytes, false, {device}, "");
   consider(Rung::kReduced, reduced, temp_bytes / 2, std::min(pinned_bytes, kReducedPinnedBytes),
            false, {device}, "");
@@ -126,13 +141,13 @@ void MemoryStage::PlanLadder(const MemoryEstimate& estimate, int device, int64_t
                ? "the policy does not allow lossy storage (allow_lossy_storage)"
            : estimate.lossy_device_bytes == 0 ? "this stage has no lossy (float16) storage"
                                               : "");
-  std::vector<int> all;
-  for (int d = 0; d < device_->device_count(); ++d) all.push_back(d);
   const int64_t per_device = all.empty() ? data : (data + all.size() - 1) / all.size();
-  consider(Rung::kSharded, per_device, kMinimalTempBytes, 0, false, all,
-           all.size() < 2        ? absl::StrCat(all.size(), " GPU visible")
-           : !estimate.shardable ? "this stage's data is not shardable"
-                                 : "");
+  if (!spread_planned) {
+    consider(Rung::kSharded, per_device, kMinimalTempBytes, 0, false, all,
+             all.size() < 2        ? absl::StrCat(all.size(), " GPU visible")
+             : !estimate.shardable ? "this stage's data is not shardable"
+                                   : "");
+  }
   consider(Rung::kCpu, 0, 0, 0, false, {}, cpu_forbidden);
 }
 

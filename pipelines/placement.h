@@ -57,6 +57,8 @@ struct DevicePlacement {
   int64_t temp_bytes = 0;    // of budget_bytes, scratch (FAISS temp memory, tile buffers)
   int64_t pinned_bytes = 0;  // pinned host staging buffer the work may use
   bool lossy = false;        // store data in reduced precision (float16)
+  // kSharded only: every device holds all the data (replicas) instead of a part of it (shards).
+  bool replicate = false;
   // A simulated device stands in for the GPU (CPU-only tests of the ladder): the work runs on the
   // CPU with the rung's storage (lossy where the rung says so) and reports the rung it emulates.
   bool emulated = false;
@@ -82,6 +84,11 @@ struct MemoryEstimate {
   int64_t temp_bytes = 0;        // scratch it would use, for sizing temp memory in AUTO_SIZE mode
   int resident_device = -1;      // >= 0 when the stage works on data already on that GPU
   bool faiss_resources = false;  // the work needs FAISS StandardGpuResources on each rung
+  // Devices the stage's options ask it to spread over (FAISS's `gpus`): 0 leaves it to the plan
+  // (one GPU; shards across all when one cannot hold the data); N >= 2 puts the sharded rung,
+  // over the first N GPUs (all visible when fewer), first. `replicate`: copies, not shards.
+  int spread_over = 0;
+  bool replicate = false;
 };
 
 using PlacedWork = std::function<absl::Status(const DevicePlacement&)>;

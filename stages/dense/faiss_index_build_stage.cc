@@ -12,6 +12,7 @@
 #include "faiss/IndexFlat.h"
 #include "faiss/IndexIVFFlat.h"
 #include "faiss/IndexIVFPQ.h"
+#include "faiss/IndexReplicas.h"
 #include "faiss/IndexScalarQuantizer.h"
 #include "faiss/IndexShards.h"
 #include "faiss/gpu/GpuCloner.h"
@@ -61,6 +62,10 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
           absl::StrCat("nlist must be > 0 for IVF_FLAT, got ", options.nlist()));
     }
     if (options.train_size() < 0) return absl::InvalidArgumentError("train_size must be >= 0");
+    if (options.gpus() < -1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "gpus must be -1 (all), 0 (the plan decides) or a count, got ", options.gpus()));
+    }
     if (!options.factory().empty() &&
         (options.index_type() != dense::FaissIndexBuildOptions::FLAT || options.nlist() != 0)) {
       return absl::InvalidArgumentError(
@@ -73,7 +78,10 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
 
   absl::StatusOr<MemoryEstimate> EstimateMemory(StageContext& ctx) override {
     ASSIGN_OR_RETURN(const DenseMatrix* corpus, ctx.Input<DenseMatrix>("corpus"));
-    return Estimate(*corpus, Description());
+    ASSIGN_OR_RETURN(MemoryEstimate estimate, Estimate(*corpus, Description()));
+    estimate.spread_over = options_.gpus() == -1 ? 1 << 20 : options_.gpus();
+    estimate.replicate = !options_.shard();
+    return estimate;
   }
 
   absl::Status Run(StageContext& ctx) override {
@@ -355,6 +363,12 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
       return std::make_unique<faiss::IndexFlat>(dim, metric);
     };
     if (placement.rung != Rung::kSharded) return one(0);
+    if (placement.replicate) {
+      auto replicas = std::make_unique<faiss::IndexReplicas>(dim, /*threaded=*/placement.on_gpu());
+      for (size_t i = 0; i < placement.devices.size(); ++i) replicas->addIndex(one(i).release());
+      replicas->own_fields = true;
+      return replicas;
+    }
     auto shards = std::make_unique<faiss::IndexShards>(dim, /*threaded=*/placement.on_gpu(),
                                                        /*successive_ids=*/true);
     for (size_t i = 0; i < placement.devices.size(); ++i) shards->add_shard(one(i).release());

@@ -8,6 +8,7 @@
 #include "faiss/IndexIVFFlat.h"
 #include "faiss/IndexIVFPQ.h"
 #include "faiss/IndexPreTransform.h"
+#include "faiss/IndexReplicas.h"
 #include "faiss/IndexScalarQuantizer.h"
 #include "faiss/IndexShards.h"
 #include "faiss/gpu/GpuCloner.h"
@@ -45,7 +46,7 @@ std::unique_ptr<faiss::Index> CloneToGpu(const faiss::Index& cpu, const DevicePl
   try {
     if (placement.rung == Rung::kSharded) {
       faiss::gpu::GpuMultipleClonerOptions cloner;
-      cloner.shard = true;
+      cloner.shard = !placement.replicate;
       cloner.useFloat16 = placement.lossy;
       std::vector<faiss::gpu::GpuResourcesProvider*> resources;
       for (const auto& r : placement.faiss_resources) resources.push_back(r.get());
@@ -68,6 +69,8 @@ std::unique_ptr<faiss::Index> CloneToGpu(const faiss::Index& cpu, const DevicePl
 void ReclaimGpuListMemory(faiss::Index* index) {
   if (auto* shards = dynamic_cast<faiss::IndexShards*>(index)) {
     for (int i = 0; i < shards->count(); ++i) ReclaimGpuListMemory(shards->at(i));
+  } else if (auto* replicas = dynamic_cast<faiss::IndexReplicas*>(index)) {
+    for (int i = 0; i < replicas->count(); ++i) ReclaimGpuListMemory(replicas->at(i));
   } else if (auto* transformed = dynamic_cast<faiss::IndexPreTransform*>(index)) {
     ReclaimGpuListMemory(transformed->index);
   } else if (auto* mapped = dynamic_cast<faiss::IndexIDMap*>(index)) {

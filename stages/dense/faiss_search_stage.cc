@@ -10,6 +10,7 @@
 #include "faiss/AutoTune.h"
 #include "faiss/IVFlib.h"
 #include "faiss/IndexIVF.h"
+#include "faiss/IndexReplicas.h"
 #include "faiss/IndexShards.h"
 #include "faiss/gpu/GpuAutoTune.h"
 #include "faiss/gpu/GpuCloner.h"
@@ -168,6 +169,8 @@ class FaissSearchStage : public Stage<dense::FaissSearchOptions> {
       ivf->nprobe = nprobe;
     } else if (auto* shards = dynamic_cast<faiss::IndexShards*>(index)) {
       for (int i = 0; i < shards->count(); ++i) SetNprobe(shards->at(i), nprobe);
+    } else if (auto* replicas = dynamic_cast<faiss::IndexReplicas*>(index)) {
+      for (int i = 0; i < replicas->count(); ++i) SetNprobe(replicas->at(i), nprobe);
     } else if (faiss::IndexIVF* wrapped = faiss::ivflib::try_extract_index_ivf(index)) {
       wrapped->nprobe = nprobe;  // inside a pre-transform ("OPQ16,IVF256,PQ16") or id map
     }

@@ -153,6 +153,32 @@ INSTANTIATE_TEST_SUITE_P(Types, FaissEstimateGpuTest,
                            return name;
                          });
 
+// gpus: 2 by option, as shards and as replicas: the same results as one GPU (Flat: exact).
+TEST(FaissMultiGpuTest, ShardsAndReplicasEqualOneGpu) {
+  const RunEnvironment& gpu = WithDevice(MemoryPolicy::GPU);
+  if (gpu.gpu.devices.size() < 2) GTEST_SKIP() << "needs 2 GPUs";
+  ClusteredDense data = Data();
+  std::string device;
+  RankedLists one = *BuildAndSearch(data.corpus, data.queries, "factory: 'Flat'", "k: 10", gpu);
+  for (const std::string spread : {"gpus: 2 shard: true", "gpus: 2 shard: false"}) {
+    absl::StatusOr<StageTestRunner> build = StageTestRunner::Create(
+        "type: 'faiss_index_build' options { "
+        "[type.googleapis.com/trawl.dense.FaissIndexBuildOptions] { factory: 'Flat' " +
+            spread + " } }",
+        gpu);
+    ASSERT_TRUE(build.ok()) << build.status();
+    build->SetInput("corpus", data.corpus);
+    ASSERT_TRUE(build->Run().ok());
+    EXPECT_EQ(build->report().memory().final_rung(), "sharded") << spread;
+    absl::StatusOr<RankedLists> spread_results =
+        BuildAndSearch(data.corpus, data.queries, "factory: 'Flat' " + spread, "k: 10", gpu);
+    ASSERT_TRUE(spread_results.ok()) << spread_results.status();
+    RankedListsDiff diff = *CompareRankedLists(*spread_results, one, 1e-5);
+    std::printf("[2 gpus vs 1] %s: %s\n", spread.c_str(), diff.Summary().c_str());
+    EXPECT_TRUE(diff.EqualUpToTies()) << diff.Summary();
+  }
+}
+
 // exact_knn on a GPU run: FaissGpuIndexFlat through the memory stage, against the direct CPU
 // computation (cpu_only).
 TEST(ExactKnnGpuTest, GpuGroundTruthEqualsTheCpuReference) {

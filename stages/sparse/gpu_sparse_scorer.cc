@@ -41,7 +41,7 @@ absl::StatusOr<std::unique_ptr<GpuSparseScorer>> GpuSparseScorer::Create(
 GpuSparseScorer::~GpuSparseScorer() { sparse_kernels::Free(index_); }
 
 absl::Status GpuSparseScorer::Search(const std::vector<Query>& queries, int64_t k, bool integer,
-                                     int64_t batch, int64_t* rows, float* scores) {
+                                     int64_t batch, int64_t* rows, double* scores) {
   batch = std::max<int64_t>(1, std::min<int64_t>(batch, sparse_kernels::kMaxBatch));
   std::vector<float> dense(batch * vocabulary_, 0.0f);
   for (size_t begin = 0; begin < queries.size(); begin += batch) {

@@ -42,10 +42,11 @@ class GpuSparseScorer {
       const std::vector<int32_t>& terms, const std::vector<float>& weights, int64_t vocabulary);
   ~GpuSparseScorer();
 
-  // The top k of each query into rows (-1 past the matches) and scores, queries.size() x k each,
-  // in batches of `batch` (at most 32). `integer`: both sides' weights are integers.
+  // The top k of each query into rows (-1 past the matches) and scores (double: exact for integer
+  // sums up to 2^53, so shards merge exactly), queries.size() x k each, in batches of `batch` (at
+  // most 32). `integer`: both sides' weights are integers.
   absl::Status Search(const std::vector<Query>& queries, int64_t k, bool integer, int64_t batch,
-                      int64_t* rows, float* scores);
+                      int64_t* rows, double* scores);
 
  private:
   GpuSparseScorer() = default;

@@ -123,13 +123,13 @@ std::string Upload(int device, CUstream_st* stream, const int64_t* offsets, int6
 
 template <typename Acc>
 std::string SearchTyped(DeviceIndex* index, DeviceArray<Acc>* keys, const float* queries, int batch,
-                        int64_t vocabulary, int64_t k, int64_t* rows, float* scores,
+                        int64_t vocabulary, int64_t k, int64_t* rows, double* scores,
                         bool* out_of_memory) {
   const int64_t n = index->documents;
   cudaStream_t stream = index->stream;
   if (n == 0) {
     std::fill(rows, rows + batch * k, -1);
-    std::fill(scores, scores + batch * k, -std::numeric_limits<float>::infinity());
+    std::fill(scores, scores + batch * k, -std::numeric_limits<double>::infinity());
     return "";
   }
   TRAWL_CUDA_OR_FAIL(cudaSetDevice(index->device));
@@ -172,15 +172,15 @@ std::string SearchTyped(DeviceIndex* index, DeviceArray<Acc>* keys, const float*
     for (int64_t j = 0; j < k; ++j) {
       const bool match = j < take && top_keys[b * take + j] > 0;
       rows[b * k + j] = match ? top_rows[b * take + j] : -1;
-      scores[b * k + j] = match ? static_cast<float>(top_keys[b * take + j])
-                                : -std::numeric_limits<float>::infinity();
+      scores[b * k + j] = match ? static_cast<double>(top_keys[b * take + j])
+                                : -std::numeric_limits<double>::infinity();
     }
   }
   return "";
 }
 
 std::string SearchBatch(DeviceIndex* index, const float* queries, int batch, int64_t vocabulary,
-                        bool integer, int64_t k, int64_t* rows, float* scores,
+                        bool integer, int64_t k, int64_t* rows, double* scores,
                         bool* out_of_memory) {
   *out_of_memory = false;
   if (batch < 1 || batch > kMaxBatch) return "batch out of range";

@@ -23,7 +23,8 @@ std::string Upload(int device, CUstream_st* stream, const int64_t* offsets, int6
 // copies the top k rows and scores back; a score of 0 (no shared term) comes back as row -1.
 constexpr int kMaxBatch = 32;
 std::string SearchBatch(DeviceIndex* index, const float* queries, int batch, int64_t vocabulary,
-                        bool integer, int64_t k, int64_t* rows, float* scores, bool* out_of_memory);
+                        bool integer, int64_t k, int64_t* rows, double* scores,
+                        bool* out_of_memory);
 
 void Free(DeviceIndex* index);
 

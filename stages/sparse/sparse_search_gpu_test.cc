@@ -41,11 +41,11 @@ Data Generate(bool integer) {
 }
 
 RankedLists Search(const SparseIndex& index, const SparseMatrix& queries, const std::string& mode,
-                   const RunEnvironment& env, std::string* device) {
+                   const RunEnvironment& env, std::string* device, int gpus = 0) {
   absl::StatusOr<StageTestRunner> search = StageTestRunner::Create(
       "type: 'sparse_search' options { [type.googleapis.com/trawl.sparse.SparseSearchOptions] { "
       "k: 100 mode: " +
-          mode + " } }",
+          mode + " gpus: " + std::to_string(gpus) + " } }",
       env);
   EXPECT_TRUE(search.ok()) << search.status();
   search->SetInput("index", index);
@@ -79,6 +79,21 @@ TEST_P(SparseSearchGpuTest, GpuEqualsCpu) {
               diff.Summary().c_str());
   EXPECT_TRUE(diff.EqualUpToTies()) << diff.Summary();
   EXPECT_LT(diff.max_score_rel_diff, 1e-6);
+}
+
+// Documents sharded over two GPUs by option: the merged top k equal one device's, bit for bit.
+TEST(SparseSearchShardedGpuTest, TwoGpusEqualOne) {
+  auto gpu = Environment(MemoryPolicy::GPU);
+  if (gpu->env.gpu.devices.size() < 2) GTEST_SKIP() << "needs 2 GPUs";
+  const Data data = Generate(true);
+  const SparseIndex index = SparseIndex::Build(data.docs);
+  std::string one_device, two_devices;
+  const RankedLists one = Search(index, data.queries, "EXACT", gpu->env, &one_device);
+  const RankedLists two = Search(index, data.queries, "EXACT", gpu->env, &two_devices, 2);
+  EXPECT_EQ(one_device, "gpu:0");
+  EXPECT_EQ(two_devices, "gpu:0 (sharded over 2 GPUs)");
+  EXPECT_EQ(one.doc_rows, two.doc_rows);
+  EXPECT_EQ(one.scores, two.scores);
 }
 
 INSTANTIATE_TEST_SUITE_P(Weights, SparseSearchGpuTest, ::testing::Values(true, false),

@@ -1,5 +1,9 @@
+#include <algorithm>
+#include <limits>
 #include <memory>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -79,6 +83,8 @@ class SparseSearchStage : public Stage<sparse::SparseSearchOptions> {
                                                            index->num_terms(), kFullBatch);
     estimate.reduced_device_bytes = GpuSparseScorer::RequiredBytes(
         index->num_docs(), index->num_postings(), index->num_terms(), kReducedBatch);
+    estimate.shardable = true;  // documents split across GPUs; each scores its own
+    estimate.spread_over = options_.gpus() == -1 ? 1 << 20 : options_.gpus();
     return estimate;
   }
 
@@ -86,6 +92,7 @@ class SparseSearchStage : public Stage<sparse::SparseSearchOptions> {
     if (options.k() < 0)
       return absl::InvalidArgumentError(absl::StrCat("k must be >= 0, got ", options.k()));
     if (options.threads() < 0) return absl::InvalidArgumentError("threads must be >= 0");
+    if (options.gpus() < -1) return absl::InvalidArgumentError("gpus must be -1, 0 or a count");
     options_ = options;
     if (options_.k() == 0) options_.set_k(10);
     return absl::OkStatus();
@@ -108,6 +115,9 @@ class SparseSearchStage : public Stage<sparse::SparseSearchOptions> {
       const int64_t batch = placement.rung == Rung::kFull ? kFullBatch : kReducedBatch;
       RETURN_IF_ERROR(SearchOnGpu(*index, *queries, placement, batch, results));
       device = absl::StrCat("gpu:", placement.devices[0]);
+      if (placement.devices.size() > 1) {
+        absl::StrAppend(&device, " (sharded over ", placement.devices.size(), " GPUs)");
+      }
       return absl::OkStatus();
     }));
     ctx.report().set_device(device);
@@ -119,30 +129,76 @@ class SparseSearchStage : public Stage<sparse::SparseSearchOptions> {
   static constexpr int64_t kFullBatch = 32;
   static constexpr int64_t kReducedBatch = 4;
 
+  // Every document scored on the placement's GPUs: one contiguous share of the documents per
+  // device (all on one device outside the sharded rung), the shares' top k merged by exact score
+  // and then row, as one device would rank them.
   absl::Status SearchOnGpu(const SparseIndex& index, const SparseMatrix& queries,
                            const DevicePlacement& placement, int64_t batch,
                            RankedLists& results) const {
     const SparseMatrix forward = index.Forward();
-    ASSIGN_OR_RETURN(
-        std::unique_ptr<GpuSparseScorer> scorer,
-        GpuSparseScorer::Create(placement.devices[0], placement.streams[0], forward.row_offsets,
-                                forward.terms, forward.weights, index.num_terms()));
     std::vector<GpuSparseScorer::Query> mapped(queries.rows);
     for (int64_t q = 0; q < queries.rows; ++q) {
       for (const SparseIndex::QueryTerm& term : index.MapQuery(queries, q)) {
         mapped[q].emplace_back(term.term, term.weight);
       }
     }
-    const int64_t k = options_.k();
+    const bool integer = index.integer_weights() && queries.integer_weights;
+    const int64_t k = options_.k(), n = queries.rows, docs = forward.rows;
+    const size_t shards = placement.devices.size();
+    std::vector<std::vector<int64_t>> rows(shards, std::vector<int64_t>(n * k));
+    std::vector<std::vector<double>> scores(shards, std::vector<double>(n * k));
+    std::vector<absl::Status> statuses(shards);
+    auto search_shard = [&](size_t s) {
+      const int64_t begin = docs * static_cast<int64_t>(s) / static_cast<int64_t>(shards);
+      const int64_t end = docs * static_cast<int64_t>(s + 1) / static_cast<int64_t>(shards);
+      const int64_t first = forward.row_offsets[begin], last = forward.row_offsets[end];
+      std::vector<int64_t> offsets(forward.row_offsets.begin() + begin,
+                                   forward.row_offsets.begin() + end + 1);
+      for (int64_t& o : offsets) o -= first;
+      absl::StatusOr<std::unique_ptr<GpuSparseScorer>> scorer = GpuSparseScorer::Create(
+          placement.devices[s], placement.streams[s], offsets,
+          std::vector<int32_t>(forward.terms.begin() + first, forward.terms.begin() + last),
+          std::vector<float>(forward.weights.begin() + first, forward.weights.begin() + last),
+          index.num_terms());
+      if (!scorer.ok()) {
+        statuses[s] = scorer.status();
+        return;
+      }
+      statuses[s] = (*scorer)->Search(mapped, k, integer, batch, rows[s].data(), scores[s].data());
+      for (int64_t& row : rows[s]) {
+        if (row >= 0) row += begin;
+      }
+    };
+    std::vector<std::thread> threads;
+    for (size_t s = 1; s < shards; ++s) threads.emplace_back(search_shard, s);
+    search_shard(0);
+    for (std::thread& thread : threads) thread.join();
+    for (const absl::Status& status : statuses) RETURN_IF_ERROR(status);
+
     results = RankedLists();
-    results.num_queries = queries.rows;
+    results.num_queries = n;
     results.k = k;
     results.doc_ids = index.ids();
     results.query_ids = queries.ids;
-    results.doc_rows.resize(queries.rows * k);
-    results.scores.resize(queries.rows * k);
-    return scorer->Search(mapped, k, index.integer_weights() && queries.integer_weights, batch,
-                          results.doc_rows.data(), results.scores.data());
+    results.doc_rows.assign(n * k, -1);
+    results.scores.assign(n * k, -std::numeric_limits<float>::infinity());
+    std::vector<std::pair<double, int64_t>> merged;
+    for (int64_t q = 0; q < n; ++q) {
+      merged.clear();
+      for (size_t s = 0; s < shards; ++s) {
+        for (int64_t j = 0; j < k && rows[s][q * k + j] >= 0; ++j) {
+          merged.emplace_back(scores[s][q * k + j], rows[s][q * k + j]);
+        }
+      }
+      std::sort(merged.begin(), merged.end(), [](const auto& a, const auto& b) {
+        return a.first > b.first || (a.first == b.first && a.second < b.second);
+      });
+      for (int64_t j = 0; j < std::min<int64_t>(k, merged.size()); ++j) {
+        results.doc_rows[q * k + j] = merged[j].second;
+        results.scores[q * k + j] = static_cast<float>(merged[j].first);
+      }
+    }
+    return absl::OkStatus();
   }
 
   sparse::SparseSearchOptions options_;
