@@ -174,6 +174,39 @@ TEST_F(MemoryStageTest, IvfLandsOnFloat16ScalarQuantizerStorage) {
   EXPECT_GE(*KnnRecall(*run.slots.at("results").As<RankedLists>(), *baseline_, 10), 0.99);
 }
 
+// gpus: 2 in the build's options: the spread rung is planned first and taken at once, as shards
+// or replicas, with the results of one device.
+TEST_F(MemoryStageTest, GpusOptionPlansTheSpreadRungFirst) {
+  for (const std::string spread : {"gpus: 2 shard: true", "gpus: 2"}) {
+    SCOPED_TRACE(spread);
+    std::string text = kPipeline;
+    const std::string build =
+        "type: \"faiss_index_build\" name: \"index\" input: \"corpus:corpus\" "
+        "output: \"index:index\"";
+    text.replace(text.find(build), build.size(),
+                 build + " options { [type.googleapis.com/trawl.dense.FaissIndexBuildOptions] { " +
+                     spread + " } }");
+    Pipeline pipeline = *ParsePipelineText(text, "spread.pbtxt");
+    SimulatedGpuSpec spec;
+    spec.device_count = 2;
+    device_ = std::make_unique<SimulatedGpuDevice>(spec);
+    memory_ = std::make_unique<MemoryStage>(Permissive(), device_.get(), nullptr);
+    RunEnvironment env;
+    env.gpu.devices.push_back(GpuDeviceInfo{0, "simulated", spec.total_bytes, 90});
+    env.gpu.devices.push_back(GpuDeviceInfo{1, "simulated", spec.total_bytes, 90});
+    env.memory = memory_.get();
+    PipelineRun run = RunPipeline(pipeline, env, {.keep_slots = {"results"}});
+    ASSERT_TRUE(run.status.ok()) << run.status;
+    const MemoryDecision& decision = run.report.stage(1).memory();
+    EXPECT_THAT(decision.planned_rungs(0), ::testing::StartsWith("sharded"));
+    EXPECT_EQ(decision.final_rung(), "sharded");
+    EXPECT_EQ(decision.attempt_size(), 1);
+    RankedListsDiff diff =
+        *CompareRankedLists(*run.slots.at("results").As<RankedLists>(), *baseline_, 1e-5);
+    EXPECT_EQ(diff.same_id, diff.positions) << diff.Summary();
+  }
+}
+
 TEST_F(MemoryStageTest, ReportsPolicyTierAndFreeMemory) {
   SimulatedGpuSpec spec;
   spec.total_bytes = spec.free_bytes = 24576 * kMiB;  // a 24 GB card
