@@ -2,8 +2,6 @@
 // directory that holds tests/testdata/dense as a fresh clone does: each reads its files, finds the
 // exact neighbours (the generator's float64 ground truth) and writes a run file with the files'
 // ids.
-#include <unistd.h>
-
 #include <cstdlib>
 #include <fstream>
 #include <string>
@@ -11,20 +9,14 @@
 #include "gtest/gtest.h"
 #include "pipelines/config_loader.h"
 #include "pipelines/runner.h"
+#include "tests/user_directory.h"
 
 namespace trawl {
 namespace {
 
 class DenseConfigsTest : public ::testing::TestWithParam<std::string> {
  protected:
-  static void SetUpTestSuite() {
-    // A user's directory: the data where a clone has it, outputs written beside it.
-    const std::string dir = ::testing::TempDir();
-    const std::string tests = std::string(std::getenv("TEST_SRCDIR")) + "/trawl/tests";
-    unlink((dir + "/tests").c_str());
-    ASSERT_EQ(symlink(tests.c_str(), (dir + "/tests").c_str()), 0);
-    setenv("BUILD_WORKING_DIRECTORY", dir.c_str(), 1);
-  }
+  static void SetUpTestSuite() { UseCloneLikeUserDirectory(); }
 };
 
 TEST_P(DenseConfigsTest, RunsWithExactRecall) {

@@ -1,8 +1,6 @@
 // The shipped sparse and hybrid configs end to end on the CPU: splade_files on the small
 // collection in tests/testdata/sparse (scores checked by hand), splade_maxscore's agreement with
 // exhaustive scoring, hybrid_rrf's three evaluations.
-#include <unistd.h>
-
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -11,19 +9,14 @@
 #include "gtest/gtest.h"
 #include "pipelines/config_loader.h"
 #include "pipelines/runner.h"
+#include "tests/user_directory.h"
 
 namespace trawl {
 namespace {
 
 class SparseConfigsTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    const std::string dir = ::testing::TempDir();
-    const std::string tests = std::string(std::getenv("TEST_SRCDIR")) + "/trawl/tests";
-    unlink((dir + "/tests").c_str());
-    ASSERT_EQ(symlink(tests.c_str(), (dir + "/tests").c_str()), 0);
-    setenv("BUILD_WORKING_DIRECTORY", dir.c_str(), 1);
-  }
+  static void SetUpTestSuite() { UseCloneLikeUserDirectory(); }
 
   static PipelineRun Run(const std::string& name) {
     absl::StatusOr<Pipeline> pipeline = LoadPipelineFile(std::string(std::getenv("TEST_SRCDIR")) +

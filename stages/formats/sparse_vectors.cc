@@ -17,7 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "pipelines/status_util.h"
-#include "stages/formats/json_ids.h"
+#include "stages/formats/json_records.h"
 #include "stages/formats/line_reader.h"
 
 namespace trawl {
@@ -98,16 +98,9 @@ class SparseBuilder {
 
 absl::Status ParseJsonLine(simdjson::dom::parser& parser, absl::string_view line,
                            const std::string& where, int64_t line_number, SparseBuilder& builder) {
-  simdjson::dom::element element;
-  if (auto error = parser.parse(line.data(), line.size()).get(element)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(where, ": expected a JSON object, found ", simdjson::error_message(error)));
-  }
-  simdjson::dom::object object;
-  if (element.get(object)) {
-    return absl::InvalidArgumentError(absl::StrCat(where, ": expected a JSON object"));
-  }
-  ASSIGN_OR_RETURN(std::string id, JsonRecordId(object, where));
+  ASSIGN_OR_RETURN(JsonRecord record, ParseJsonRecord(parser, line, where));
+  const simdjson::dom::object& object = record.object;
+  const std::string& id = record.id;
   simdjson::dom::element vector_value;
   if (object.at_key("vector").get(vector_value)) {
     return absl::InvalidArgumentError(absl::StrCat(

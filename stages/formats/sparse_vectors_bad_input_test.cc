@@ -1,8 +1,6 @@
 // Bad input, one table (as trec_bad_input_test.cc and vectors_bad_input_test.cc): for each sparse
 // reader, the inputs that go wrong in practice and each one's outcome — the same vectors as a
 // clean file, or one exact error naming the file, the line and what was expected.
-#include <zlib.h>
-
 #include <fstream>
 #include <string>
 #include <vector>
@@ -11,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
+#include "stages/formats/file_testing.h"
 #include "stages/formats/sparse_vectors.h"
 
 namespace trawl {
@@ -23,13 +22,7 @@ std::string TempDir() { return std::string(std::getenv("TEST_TMPDIR")) + "/"; }
 std::string ReadAsText(const std::string& extension, const std::string& bytes,
                        double quantize_scale = 0) {
   const std::string path = TempDir() + "in." + extension;
-  if (absl::EndsWith(extension, ".gz")) {
-    gzFile file = gzopen(path.c_str(), "wb");
-    gzwrite(file, bytes.data(), static_cast<unsigned>(bytes.size()));
-    gzclose(file);
-  } else {
-    std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
-  }
+  testing::WriteTestFile(path, bytes);
   auto error = [](const absl::Status& s) {
     return absl::StrCat("error: ", absl::StrReplaceAll(s.message(), {{TempDir(), ""}}));
   };
@@ -121,17 +114,10 @@ TEST(SparseVectorsBadInputTest, QuantisationAsAnserini) {
 
 TEST(SparseVectorsBadInputTest, GzipCutShort) {
   const std::string path = TempDir() + "cut.jsonl.gz";
-  {
-    gzFile file = gzopen(path.c_str(), "wb");
-    std::string text;
-    for (int i = 0; i < 3000; ++i)
-      absl::StrAppend(&text, "{\"id\": ", i, ", \"vector\": {\"a\": 1}}\n");
-    gzwrite(file, text.data(), static_cast<unsigned>(text.size()));
-    gzclose(file);
-  }
-  std::ifstream in(path, std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes.substr(0, bytes.size() / 2);
+  std::string text;
+  for (int i = 0; i < 3000; ++i)
+    absl::StrAppend(&text, "{\"id\": ", i, ", \"vector\": {\"a\": 1}}\n");
+  testing::WriteCutGzip(path, text);
   absl::Status status = ReadSparseVectors(path, {}).status();
   EXPECT_TRUE(
       absl::StartsWith(status.message(), path + ": the gzip stream is cut short after line "))

@@ -20,7 +20,7 @@
 #include "absl/strings/strip.h"
 #include "pipelines/paths.h"
 #include "pipelines/status_util.h"
-#include "stages/formats/json_ids.h"
+#include "stages/formats/json_records.h"
 #include "stages/formats/line_reader.h"
 
 namespace trawl {
@@ -412,16 +412,9 @@ absl::Status ParseJsonLines(LineReader& lines, int64_t limit, DenseMatrix* matri
   while ((limit == 0 || ids.size() < limit) && lines.Next(&line)) {
     if (absl::StripAsciiWhitespace(line).empty()) continue;
     const std::string where = absl::StrCat(lines.source(), ":", lines.line_number());
-    simdjson::dom::element element;
-    if (auto error = parser.parse(line.data(), line.size()).get(element)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, ": expected a JSON object, found ", simdjson::error_message(error)));
-    }
-    simdjson::dom::object object;
-    if (element.get(object)) {
-      return absl::InvalidArgumentError(absl::StrCat(where, ": expected a JSON object"));
-    }
-    ASSIGN_OR_RETURN(std::string id, JsonRecordId(object, where));
+    ASSIGN_OR_RETURN(JsonRecord record, ParseJsonRecord(parser, line, where));
+    const simdjson::dom::object& object = record.object;
+    const std::string& id = record.id;
     simdjson::dom::element vector_value;
     if (object.at_key("vector").get(vector_value)) {
       return absl::InvalidArgumentError(

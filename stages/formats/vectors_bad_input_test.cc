@@ -4,7 +4,6 @@
 // was found. Every row is written to a file and read through ReadVectors / ReadIntMatrix, the
 // path vector_reader and neighbors_reader take.
 #include <hdf5.h>
-#include <zlib.h>
 
 #include <cmath>
 #include <fstream>
@@ -16,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
+#include "stages/formats/file_testing.h"
 #include "stages/formats/vectors.h"
 #include "stages/formats/vectors_testing.h"
 
@@ -35,13 +35,7 @@ std::string TempDir() { return std::string(std::getenv("TEST_TMPDIR")) + "/"; }
 // back: the values and ids as one string, or "error: <message>" with the directory removed.
 std::string ReadAsText(const std::string& extension, const std::string& bytes) {
   const std::string path = TempDir() + "in." + extension;
-  if (absl::EndsWith(extension, ".gz")) {
-    gzFile file = gzopen(path.c_str(), "wb");
-    gzwrite(file, bytes.data(), static_cast<unsigned>(bytes.size()));
-    gzclose(file);
-  } else {
-    std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
-  }
+  testing::WriteTestFile(path, bytes);
   auto error = [](const absl::Status& s) {
     return absl::StrCat("error: ", absl::StrReplaceAll(s.message(), {{TempDir(), ""}}));
   };
@@ -182,16 +176,9 @@ TEST(VectorsBadInputTest, EachRowAsDocumented) {
 
 TEST(VectorsBadInputTest, GzipCutShort) {
   const std::string path = TempDir() + "cut.jsonl.gz";
-  {
-    gzFile file = gzopen(path.c_str(), "wb");
-    std::string text;
-    for (int i = 0; i < 2000; ++i) absl::StrAppend(&text, "{\"id\": ", i, ", \"vector\": [1]}\n");
-    gzwrite(file, text.data(), static_cast<unsigned>(text.size()));
-    gzclose(file);
-  }
-  std::ifstream in(path, std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes.substr(0, bytes.size() / 2);
+  std::string text;
+  for (int i = 0; i < 2000; ++i) absl::StrAppend(&text, "{\"id\": ", i, ", \"vector\": [1]}\n");
+  testing::WriteCutGzip(path, text);
   absl::StatusOr<DenseMatrix> m = ReadVectors(path, {VectorFormat::kJsonLines, "", 0});
   ASSERT_FALSE(m.ok());
   EXPECT_TRUE(absl::StartsWith(m.status().message(), path + ": the gzip stream is cut short "

@@ -1,7 +1,6 @@
 #include "stages/formats/vectors.h"
 
 #include <hdf5.h>
-#include <zlib.h>
 
 #include <cstdio>
 #include <fstream>
@@ -12,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "stages/formats/file_testing.h"
 #include "stages/formats/line_reader.h"
 #include "stages/formats/vectors_testing.h"
 
@@ -28,16 +28,7 @@ std::string TempPath(const std::string& name) {
   return std::string(std::getenv("TEST_TMPDIR")) + "/" + name;
 }
 
-void WriteFile(const std::string& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary) << bytes;
-}
-
-void WriteGzip(const std::string& path, const std::string& bytes) {
-  gzFile file = gzopen(path.c_str(), "wb");
-  ASSERT_NE(file, nullptr);
-  gzwrite(file, bytes.data(), static_cast<unsigned>(bytes.size()));
-  gzclose(file);
-}
+using testing::WriteTestFile;
 
 TEST(VectorFormatTest, FromExtension) {
   EXPECT_EQ(*VectorFormatFromPath("a/base.fvecs"), VectorFormat::kFvecs);
@@ -122,13 +113,13 @@ TEST(VectorsTest, JsonLinesIdsAndVectors) {
 
 TEST(VectorsTest, FilesPlainAndGzip) {
   const std::string fvecs = TempPath("base.fvecs");
-  WriteFile(fvecs, Vecs<float>({{1, 2}, {3, 4}}));
+  WriteTestFile(fvecs, Vecs<float>({{1, 2}, {3, 4}}));
   absl::StatusOr<DenseMatrix> m = ReadVectors(fvecs, {VectorFormat::kFvecs, "", 0});
   ASSERT_TRUE(m.ok()) << m.status();
   EXPECT_THAT(m->data, ElementsAre(1, 2, 3, 4));
 
   const std::string jsonl = TempPath("q.jsonl.gz");
-  WriteGzip(jsonl, "{\"qid\": 1, \"vector\": [1, 2]}\n{\"qid\": 2, \"vector\": [3, 4]}\n");
+  WriteTestFile(jsonl, "{\"qid\": 1, \"vector\": [1, 2]}\n{\"qid\": 2, \"vector\": [3, 4]}\n");
   m = ReadVectors(jsonl, {VectorFormat::kJsonLines, "", 0});
   ASSERT_TRUE(m.ok()) << m.status();
   EXPECT_THAT(m->data, ElementsAre(1, 2, 3, 4));
@@ -182,7 +173,7 @@ TEST(VectorsTest, Hdf5AnnBenchmarksLayout) {
 
 TEST(LineReaderTest, LinesBomCrlfAndNumbers) {
   const std::string path = TempPath("lines.txt.gz");
-  WriteGzip(path, "\xEF\xBB\xBFone\r\ntwo\n\nthree");
+  WriteTestFile(path, "\xEF\xBB\xBFone\r\ntwo\n\nthree");
   absl::StatusOr<LineReader> lines = LineReader::Open(path);
   ASSERT_TRUE(lines.ok()) << lines.status();
   std::vector<std::string> got;
@@ -195,7 +186,7 @@ TEST(LineReaderTest, LinesBomCrlfAndNumbers) {
 TEST(LineReaderTest, LinesLongerThanTheReadChunk) {
   const std::string path = TempPath("long.txt");
   const std::string long_line(3 << 20, 'x');
-  WriteFile(path, long_line + "\nshort\n");
+  WriteTestFile(path, long_line + "\nshort\n");
   absl::StatusOr<LineReader> lines = LineReader::Open(path);
   ASSERT_TRUE(lines.ok());
   absl::string_view line;
