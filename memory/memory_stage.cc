@@ -121,7 +121,7 @@ void MemoryStage::PlanLadder(const MemoryEstimate& estimate, int device, int64_t
   for (int d = 0; d < device_->device_count(); ++d) all.push_back(d);
   // Asked for by the stage's options: spread over several GPUs before anything else.
   bool spread_planned = false;
-  if (estimate.spread_over >= 2 && all.size() >= 2) {
+  if (estimate.spread_over >= 2 && all.size() >= 2 && (estimate.replicate || estimate.shardable)) {
     std::vector<int> spread(all.begin(),
                             all.begin() + std::min<size_t>(all.size(), estimate.spread_over));
     const int64_t each = estimate.replicate ? data : (data + spread.size() - 1) / spread.size();

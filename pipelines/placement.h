@@ -86,7 +86,8 @@ struct MemoryEstimate {
   bool faiss_resources = false;  // the work needs FAISS StandardGpuResources on each rung
   // Devices the stage's options ask it to spread over (FAISS's `gpus`): 0 leaves it to the plan
   // (one GPU; shards across all when one cannot hold the data); N >= 2 puts the sharded rung,
-  // over the first N GPUs (all visible when fewer), first. `replicate`: copies, not shards.
+  // over the first N GPUs (all visible when fewer), first — as shards only when `shardable`.
+  // `replicate`: copies, not shards.
   int spread_over = 0;
   bool replicate = false;
 };

@@ -3,13 +3,13 @@
 //
 //   For Flat (10,000 queries) and IVF4096,Flat at nprobe 32 (100,000 queries) over 1M x 128
 //   clustered vectors, k = 10: the search throughput of
-//     raw      FAISS's GpuIndexFlat / GpuIndexIVFFlat, one search() call per repetition;
+//     raw      FAISS's GpuIndexFlat / GpuIndexIVFFlat, searched in calls of 25,000 queries;
 //     pipeline faiss_search as a pipeline runs it (the memory stage's Prepare and RunPlaced,
 //              the FAISS call, the conversion to ranked lists), on an index faiss_index_build
 //              placed;
 //   median of 5 after one warm-up each, and their ratio (pipeline / raw; the target is >= 0.97);
 //   then the same index written to an index folder and read back (as a cache hit places it).
-//   Query batches are large enough that one raw call takes at least 100 ms on an H100.
+//   Query sets are large enough that a raw repetition takes at least 100 ms on an H100.
 //
 //   dense_benchmark --out=dense_benchmark.txt
 #include <algorithm>

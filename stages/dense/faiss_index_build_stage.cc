@@ -37,8 +37,9 @@ namespace trawl {
 // Builds a FAISS index over a corpus: any type faiss::index_factory makes (or Flat / IVF-Flat by
 // index_type), L2 / inner product / cosine, where the memory-management stage places it: on the
 // GPU when the run uses one (fresh resources per rung, float16 storage or sharding across GPUs on
-// lower rungs), on the CPU otherwise. With cache_dir, a verified index folder (index_folder.h)
-// for the same description, metric and data is placed instead of built, and a build fills it.
+// lower rungs; shards or replicas over `gpus` first when the options ask), on the CPU otherwise.
+// With cache_dir, a verified index folder (index_folder.h) for the same description, metric and
+// data is placed instead of built, and a build fills it.
 //
 //   stage {
 //     type: "faiss_index_build"  input: "corpus:corpus"  output: "index:flat"
@@ -131,11 +132,11 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
                       : MakeFactoryIndex(placement, static_cast<int>(corpus.dim), cpu_only);
           if (!index->is_trained || ivf()) {
             const faiss::IndexIVF* inner = faiss::ivflib::try_extract_index_ivf(index.get());
-            const int64_t per_list =
+            const int64_t lists =
                 inner != nullptr ? inner->nlist : 1024;  // PQ, SQ: codebooks from up to 256k
             const int64_t train = options_.train_size() > 0
                                       ? std::min(options_.train_size(), corpus.rows)
-                                      : std::min<int64_t>(corpus.rows, 256LL * per_list);
+                                      : std::min<int64_t>(corpus.rows, 256LL * lists);
             index->train(train, corpus.data.data());
           }
           auto* cpu_flat = dynamic_cast<faiss::IndexFlat*>(index.get());

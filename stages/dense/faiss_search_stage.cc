@@ -123,7 +123,7 @@ class FaissSearchStage : public Stage<dense::FaissSearchOptions> {
         // 65535 of them: GPU searches go in calls of at most kMaxGpuBatch queries.
         const bool gpu_search = target == index->index.get() && index->on_gpu();
         if (gpu_search) batch = std::min(batch, kMaxGpuBatch);
-        if (gpu_search && !index->searched) {
+        if (gpu_search && !index->searched && n > 0) {
           // CUDA loads kernels on their first launch: one query first, so that search_seconds
           // (the sweeps' throughput) measures searching, not loading.
           std::vector<float> warm_distances(k_);

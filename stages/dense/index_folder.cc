@@ -71,8 +71,11 @@ absl::Status ReplaceFolder(const std::string& staged, const std::string& folder)
   }
   fs::rename(staged, folder, error);
   if (error) {
+    const std::string message = error.message();
+    if (had_old) fs::rename(old, folder, error);  // put the previous folder back
+    fs::remove_all(staged, error);
     return absl::PermissionDeniedError(
-        absl::StrCat("cannot move '", staged, "' to '", folder, "': ", error.message()));
+        absl::StrCat("cannot move '", staged, "' to '", folder, "': ", message));
   }
   if (had_old) fs::remove_all(old, error);
   return absl::OkStatus();
@@ -90,7 +93,14 @@ absl::Status WriteIndexFolder(const std::string& folder_in, const faiss::Index& 
   const std::string folder = ResolveUserPath(folder_in);
   std::string docids;
   if (!ids.row_numbers() && !ids.empty()) {
-    for (int64_t i = 0; i < ids.size(); ++i) absl::StrAppend(&docids, ids.Get(i), "\n");
+    for (int64_t i = 0; i < ids.size(); ++i) {
+      const std::string id = ids.Get(i);
+      if (id.find_first_of("\r\n") != std::string::npos) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "id of row ", i, " contains a line break: the docid file holds one id per line"));
+      }
+      absl::StrAppend(&docids, id, "\n");
+    }
   }
   const std::string staged = absl::StrCat(folder, ".tmp-", getpid());
   std::error_code error;
@@ -100,6 +110,15 @@ absl::Status WriteIndexFolder(const std::string& folder_in, const faiss::Index& 
     return absl::PermissionDeniedError(
         absl::StrCat("cannot create '", staged, "': ", error.message()));
   }
+  // Whatever fails below, the staging folder goes.
+  struct Cleanup {
+    std::string path;
+    bool keep = false;
+    ~Cleanup() {
+      std::error_code ignored;
+      if (!keep) fs::remove_all(path, ignored);
+    }
+  } cleanup{staged};
   const std::string index_path = staged + "/" + kIndexFile;
   RETURN_IF_ERROR(StatusFromCall("writing FAISS index " + index_path,
                                  [&] { faiss::write_index(&index, index_path.c_str()); }));
@@ -119,6 +138,7 @@ absl::Status WriteIndexFolder(const std::string& folder_in, const faiss::Index& 
   std::string manifest_text;
   google::protobuf::TextFormat::PrintToString(manifest, &manifest_text);
   RETURN_IF_ERROR(WriteBytes(staged + "/" + kManifestFile, manifest_text));
+  cleanup.keep = true;  // ReplaceFolder moves it, or removes it itself on failure
   return ReplaceFolder(staged, folder);
 }
 

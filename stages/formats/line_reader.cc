@@ -3,7 +3,6 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "pipelines/paths.h"

@@ -49,7 +49,14 @@ class SparseBuilder {
           absl::StrCat(where, ": expected an integer weight up to 2^24 for \"", absl::CEscape(term),
                        "\", found ", absl::StrFormat("%.10g", weight)));
     }
-    if (weight == 0) return absl::OkStatus();
+    // What is stored is a float: a weight beyond float's range is an error, one below it is 0.
+    const float stored = static_cast<float>(weight);
+    if (!std::isfinite(stored)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": expected a weight within float32's range for \"",
+                       absl::CEscape(term), "\", found ", absl::StrFormat("%.10g", weight)));
+    }
+    if (stored == 0) return absl::OkStatus();
     matrix_.integer_weights &= integer;
     auto [it, inserted] = term_ids_.emplace(std::string(term), 0);
     if (inserted) {
@@ -61,7 +68,7 @@ class SparseBuilder {
           absl::StrCat(where, ": term \"", absl::CEscape(term), "\" appears twice in one vector"));
     }
     matrix_.terms.push_back(it->second);
-    matrix_.weights.push_back(static_cast<float>(weight));
+    matrix_.weights.push_back(stored);
     return absl::OkStatus();
   }
 

@@ -600,7 +600,11 @@ absl::Status CheckHdf5Shape(const Hdf5DatasetShape& shape, absl::string_view sou
 
 absl::StatusOr<VectorFormat> VectorFormatFromPath(absl::string_view path) {
   absl::string_view name = path;
-  absl::ConsumeSuffix(&name, ".gz");
+  const bool gzip = absl::ConsumeSuffix(&name, ".gz");
+  if (gzip && !absl::EndsWith(name, ".jsonl") && !absl::EndsWith(name, ".json")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", path, "': only JSON lines are read gzip-compressed; gunzip the file"));
+  }
   if (absl::EndsWith(name, ".fvecs")) return VectorFormat::kFvecs;
   if (absl::EndsWith(name, ".bvecs")) return VectorFormat::kBvecs;
   if (absl::EndsWith(name, ".ivecs")) return VectorFormat::kIvecs;

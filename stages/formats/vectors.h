@@ -9,7 +9,7 @@
 //   .h5 / .hdf5               ann-benchmarks' layout: 2-D datasets "train", "test" (vectors),
 //                             "neighbors" (int ids), read through the HDF5 library.
 //   .jsonl / .json (+ .gz)    one object per line, Pyserini's and Anserini's dense collections:
-//                             {"docid"|"id"|"qid"|"_id": "6" or 160885, "vector": [0.1, ...], ...}
+//                             {"id"|"docid"|"qid"|"_id": "6" or 160885, "vector": [0.1, ...], ...}
 //                             (other keys, "contents" included, are ignored), parsed by simdjson.
 //
 // Vectors come back as float32 (bvecs' and npy uint8 widened, float16 converted). Row ids are the

@@ -39,6 +39,8 @@ TEST(VectorFormatTest, FromExtension) {
   EXPECT_EQ(*VectorFormatFromPath("x.h5"), VectorFormat::kHdf5);
   EXPECT_EQ(*VectorFormatFromPath("docs.jsonl.gz"), VectorFormat::kJsonLines);
   EXPECT_EQ(*VectorFormatFromPath("queries.json"), VectorFormat::kJsonLines);
+  EXPECT_EQ(VectorFormatFromPath("base.fvecs.gz").status().message(),
+            "'base.fvecs.gz': only JSON lines are read gzip-compressed; gunzip the file");
   EXPECT_THAT(VectorFormatFromPath("vectors.bin").status().message(),
               HasSubstr("cannot tell the vector format of 'vectors.bin'"));
 }

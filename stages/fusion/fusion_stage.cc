@@ -39,7 +39,9 @@ class FusionStage : public Stage<fusion::FusionOptions> {
   }
 
   absl::Status Open(const fusion::FusionOptions& options) override {
-    if (options.rrf_k() < 0) return absl::InvalidArgumentError("rrf_k must be >= 0");
+    if (!(options.rrf_k() >= 0) || !std::isfinite(options.rrf_k())) {
+      return absl::InvalidArgumentError("rrf_k must be a finite number >= 0");
+    }
     if (options.k() < 0) return absl::InvalidArgumentError("k must be >= 0");
     if (options.method() == fusion::FusionOptions::RRF &&
         options.normalization() != fusion::FusionOptions::NONE) {

@@ -1,6 +1,8 @@
 #include "stages/sparse/gpu_sparse_scorer.h"
 
 #include <algorithm>
+#include <climits>
+#include <cstdint>
 
 #include "absl/strings/str_cat.h"
 #include "stages/sparse/sparse_kernels.h"
@@ -19,7 +21,9 @@ absl::Status ToStatus(const std::string& error, bool out_of_memory) {
 
 int64_t GpuSparseScorer::RequiredBytes(int64_t documents, int64_t weights, int64_t vocabulary,
                                        int64_t batch) {
-  return weights * 8 + (documents + 1) * 8 + batch * vocabulary * 4 + batch * documents * 32 +
+  // Per query and document: two key buffers (8 bytes each), two row buffers (4 each), and the
+  // radix sort's own alternate buffers in its scratch (12).
+  return weights * 8 + (documents + 1) * 8 + batch * vocabulary * 4 + batch * documents * 36 +
          (int64_t{64} << 20);
 }
 
@@ -28,6 +32,7 @@ absl::StatusOr<std::unique_ptr<GpuSparseScorer>> GpuSparseScorer::Create(
     const std::vector<int32_t>& terms, const std::vector<float>& weights, int64_t vocabulary) {
   std::unique_ptr<GpuSparseScorer> scorer(new GpuSparseScorer());
   scorer->vocabulary_ = vocabulary;
+  scorer->documents_ = static_cast<int64_t>(row_offsets.size()) - 1;
   bool out_of_memory = false;
   const std::string error = sparse_kernels::Upload(
       device, stream, row_offsets.data(), static_cast<int64_t>(row_offsets.size()) - 1,
@@ -43,6 +48,12 @@ GpuSparseScorer::~GpuSparseScorer() { sparse_kernels::Free(index_); }
 absl::Status GpuSparseScorer::Search(const std::vector<Query>& queries, int64_t k, bool integer,
                                      int64_t batch, int64_t* rows, double* scores) {
   batch = std::max<int64_t>(1, std::min<int64_t>(batch, sparse_kernels::kMaxBatch));
+  // The radix sort counts its items in 32 bits: batch x documents must stay below 2^31.
+  batch =
+      std::max<int64_t>(1, std::min<int64_t>(batch, INT32_MAX / std::max<int64_t>(1, documents_)));
+  if (documents_ > INT32_MAX) {
+    return absl::InvalidArgumentError("GPU sparse search: more than 2^31 documents on one GPU");
+  }
   std::vector<float> dense(batch * vocabulary_, 0.0f);
   for (size_t begin = 0; begin < queries.size(); begin += batch) {
     const int count = static_cast<int>(std::min<size_t>(batch, queries.size() - begin));

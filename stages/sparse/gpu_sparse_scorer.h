@@ -7,9 +7,9 @@
 // order rather than the CPU's, so scores may differ in the last bits.
 //
 // Device memory (RequiredBytes): the forward index, 8 bytes per weight and per document; per batch
-// of B queries, B x vocabulary floats and B x documents x 32 bytes of keys, rows and sort buffers;
-// 64 MiB for the sort's scratch. A failed allocation is ResourceExhausted, so the memory stage can
-// try a smaller batch or the CPU. Not thread-safe.
+// of B queries, B x vocabulary floats and B x documents x 36 bytes of keys, rows and the sort's
+// alternate buffers; 64 MiB more for the sort's scratch. A failed allocation is ResourceExhausted,
+// so the memory stage can try a smaller batch or the CPU. Not thread-safe.
 #ifndef TRAWL_STAGES_SPARSE_GPU_SPARSE_SCORER_H_
 #define TRAWL_STAGES_SPARSE_GPU_SPARSE_SCORER_H_
 
@@ -53,6 +53,7 @@ class GpuSparseScorer {
 
   sparse_kernels::DeviceIndex* index_ = nullptr;
   int64_t vocabulary_ = 0;
+  int64_t documents_ = 0;
 };
 
 }  // namespace trawl

@@ -463,7 +463,7 @@ class ByteReader {
     return absl::OkStatus();
   }
   absl::Status GetString(std::string* text, absl::string_view what) {
-    uint32_t size;
+    uint32_t size = 0;
     RETURN_IF_ERROR(Get(&size, what));
     if (rest_.size() < size) return Truncated(what);
     *text = std::string(rest_.substr(0, size));
@@ -472,7 +472,7 @@ class ByteReader {
   }
   template <typename T>
   absl::Status GetVector(std::vector<T>* values, absl::string_view what) {
-    int64_t count;
+    int64_t count = 0;
     RETURN_IF_ERROR(Get(&count, what));
     if (count < 0 || static_cast<uint64_t>(count) > rest_.size() / sizeof(T)) {
       return Truncated(what);
@@ -562,8 +562,8 @@ absl::StatusOr<SparseIndex> SparseIndex::Parse(absl::string_view bytes, absl::st
   }
   ByteReader in(body.substr(sizeof(kMagic)), where);
   SparseIndex index;
-  uint32_t version;
-  uint8_t integer, row_numbers;
+  uint32_t version = 0;
+  uint8_t integer = 0, row_numbers = 0;
   RETURN_IF_ERROR(in.Get(&version, "header"));
   if (version != kVersion) {
     return in.Corrupt(absl::StrCat("expected version ", kVersion, ", found ", version));
@@ -571,7 +571,12 @@ absl::StatusOr<SparseIndex> SparseIndex::Parse(absl::string_view bytes, absl::st
   RETURN_IF_ERROR(in.Get(&index.num_docs_, "header"));
   RETURN_IF_ERROR(in.Get(&integer, "header"));
   RETURN_IF_ERROR(in.Get(&row_numbers, "header"));
-  if (index.num_docs_ < 0 || index.num_docs_ >= kEnd) return in.Corrupt("bad document count");
+  // Searches allocate per document: the count is bounded by the file (16 documents a byte is far
+  // beyond any real index, where documents without terms are rare).
+  if (index.num_docs_ < 0 || index.num_docs_ >= kEnd ||
+      static_cast<uint64_t>(index.num_docs_) > 16 * static_cast<uint64_t>(bytes.size())) {
+    return in.Corrupt("bad document count");
+  }
   index.integer_weights_ = integer != 0;
   if (row_numbers == 0) {
     if (static_cast<uint64_t>(index.num_docs_) > in.remaining() / 4) return in.Corrupt("bad ids");
@@ -583,7 +588,7 @@ absl::StatusOr<SparseIndex> SparseIndex::Parse(absl::string_view bytes, absl::st
     }
     index.ids_ = std::move(ids).Build();
   }
-  int64_t terms;
+  int64_t terms = 0;
   RETURN_IF_ERROR(in.Get(&terms, "terms"));
   if (terms < 0 || static_cast<uint64_t>(terms) > in.remaining() / 32) {
     return in.Corrupt("bad term count");
@@ -614,8 +619,14 @@ absl::StatusOr<SparseIndex> SparseIndex::Parse(absl::string_view bytes, absl::st
   // Every list decodes inside its bytes to increasing documents below num_docs that end where the
   // block table says, with finite non-negative weights within the maxima: searches trust these.
   for (const Term& term : index.terms_) {
+    if (term.count < 0 || term.count > static_cast<int64_t>(index.weights_.size()) ||
+        !std::isfinite(term.max_weight) || term.max_weight < 0 ||
+        (index.integer_weights_ &&
+         (term.max_weight != std::floor(term.max_weight) || term.max_weight > 16777216))) {
+      return in.Corrupt(absl::StrCat("term \"", absl::CEscape(term.text), "\" out of range"));
+    }
     const int64_t list_blocks = (term.count + kBlockSize - 1) / kBlockSize;
-    if (term.count < 0 || term.first_posting < 0 || term.first_block < 0 ||
+    if (term.first_posting < 0 || term.first_block < 0 ||
         term.first_posting > static_cast<int64_t>(index.weights_.size()) - term.count ||
         term.first_block > blocks - list_blocks) {
       return in.Corrupt(absl::StrCat("term \"", absl::CEscape(term.text), "\" out of range"));
@@ -638,9 +649,11 @@ absl::StatusOr<SparseIndex> SparseIndex::Parse(absl::string_view bytes, absl::st
           shift += 7;
         } while ((byte & 128) == 0);
         const float weight = index.weights_[term.first_posting + b * kBlockSize + i];
-        if (gap == 0 || previous + static_cast<int64_t>(gap) >= index.num_docs_ ||
-            !std::isfinite(weight) || weight < 0 || weight > term.max_weight ||
-            weight > index.block_max_weight_[block]) {
+        // Weights within the maxima (so finite, non-negative, and integers when the index says
+        // so: the integer scorer converts them).
+        if (gap == 0 || previous + static_cast<int64_t>(gap) >= index.num_docs_ || !(weight >= 0) ||
+            weight > term.max_weight || !(weight <= index.block_max_weight_[block]) ||
+            (index.integer_weights_ && weight != std::floor(weight))) {
           return in.Corrupt(absl::StrCat("postings of \"", absl::CEscape(term.text), "\""));
         }
         previous += static_cast<int32_t>(gap);

@@ -52,7 +52,7 @@ class SparseIndex {
   int64_t num_postings() const { return static_cast<int64_t>(weights_.size()); }
   bool integer_weights() const { return integer_weights_; }
   const IdTable& ids() const { return ids_; }
-  // Bytes the index holds (postings, blocks, vocabulary).
+  // Bytes the index holds (postings, blocks, term strings and ids; not the term lookup table).
   int64_t memory_bytes() const;
 
   // The documents as a forward index (CSR by document, terms as this index's term numbers): what

@@ -52,8 +52,8 @@ TRAWL_REGISTER_STAGE(SparseIndexBuildStage);
 // Searches a sparse index with sparse queries: the exact top k by dot product. On the CPU,
 // term-at-a-time (EXACT) or with MaxScore pruning (MAXSCORE; the same results), threaded over
 // queries. On a GPU run, whatever the mode, every document is scored on the device
-// (gpu_sparse_scorer.h) where the memory stage places it: batches of 32 queries on the full rung,
-// 4 on the reduced and minimal ones, the CPU when the card cannot hold the index.
+// (gpu_sparse_scorer.h) where the memory stage places it: batches of 32 queries on the full and
+// sharded rungs, 4 on the reduced and minimal ones, the CPU when no card can hold the index.
 //
 //   stage {
 //     type: "sparse_search"  input: "index:splade"  input: "queries:queries"
@@ -77,8 +77,14 @@ class SparseSearchStage : public Stage<sparse::SparseSearchOptions> {
     ASSIGN_OR_RETURN(const SparseMatrix* queries, ctx.Input<SparseMatrix>("queries"));
     MemoryEstimate estimate;
     const int64_t results = queries->rows * options_.k() * 12;
-    // The forward index is built on the host for the upload.
-    estimate.host_bytes = results + index->num_postings() * 8 + (index->num_docs() + 1) * 8;
+    // The forward index is built on the host for the upload (and copied per shard); the CPU path
+    // keeps 12 bytes of scratch per document in each thread.
+    const int64_t threads = options_.threads() > 0
+                                ? options_.threads()
+                                : std::max<int64_t>(1, std::thread::hardware_concurrency());
+    estimate.host_bytes =
+        results + std::max(2 * (index->num_postings() * 8 + (index->num_docs() + 1) * 8),
+                           threads * index->num_docs() * 12);
     estimate.device_bytes = GpuSparseScorer::RequiredBytes(index->num_docs(), index->num_postings(),
                                                            index->num_terms(), kFullBatch);
     estimate.reduced_device_bytes = GpuSparseScorer::RequiredBytes(
@@ -112,7 +118,9 @@ class SparseSearchStage : public Stage<sparse::SparseSearchOptions> {
         device = "cpu";
         return absl::OkStatus();
       }
-      const int64_t batch = placement.rung == Rung::kFull ? kFullBatch : kReducedBatch;
+      const int64_t batch = placement.rung == Rung::kReduced || placement.rung == Rung::kMinimal
+                                ? kReducedBatch
+                                : kFullBatch;
       RETURN_IF_ERROR(SearchOnGpu(*index, *queries, placement, batch, results));
       device = absl::StrCat("gpu:", placement.devices[0]);
       if (placement.devices.size() > 1) {

@@ -16,7 +16,7 @@
 namespace trawl {
 
 // Generates a SPLADE-like collection: terms drawn with Zipf-like frequencies (term t about as
-// likely as 1 / (t + 1)), distinct within a vector, integer weights 1-255 skewed towards small
+// likely as 1 / (t + 1)), distinct within a vector, integer weights 1-254 skewed towards small
 // ones (as quantised SPLADE weights are), rows named by their numbers; deterministic for a seed.
 // For throughput and agreement (EXACT against MAXSCORE, CPU against GPU), not effectiveness.
 //

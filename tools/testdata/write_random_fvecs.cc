@@ -1,5 +1,6 @@
-// Writes ROWS x DIM random float32 vectors (uniform in [-1, 1), fixed seed) as an .fvecs file, in
-// 1 MiB pieces: large test files (tools/host_memory_peak.sh) without holding them in memory.
+// Writes ROWS x DIM random float32 vectors (uniform in [-1, 1), fixed seed) as an .fvecs file, a
+// record at a time through stdio's buffer: large test files (tools/host_memory_peak.sh) without
+// holding them in memory.
 //
 //   write_random_fvecs OUT.fvecs ROWS DIM
 #include <cstdint>
