@@ -478,7 +478,7 @@ class ByteReader {
       return Truncated(what);
     }
     values->resize(count);
-    std::memcpy(values->data(), rest_.data(), count * sizeof(T));
+    if (count > 0) std::memcpy(values->data(), rest_.data(), count * sizeof(T));
     rest_.remove_prefix(count * sizeof(T));
     return absl::OkStatus();
   }
