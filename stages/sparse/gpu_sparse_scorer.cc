@@ -52,7 +52,9 @@ absl::Status GpuSparseScorer::Search(const std::vector<Query>& queries, int64_t 
   batch =
       std::max<int64_t>(1, std::min<int64_t>(batch, INT32_MAX / std::max<int64_t>(1, documents_)));
   if (documents_ > INT32_MAX) {
-    return absl::InvalidArgumentError("GPU sparse search: more than 2^31 documents on one GPU");
+    return absl::InvalidArgumentError(
+        "GPU sparse search: more than 2^31 documents on one GPU; shard them with gpus: N (or the "
+        "CPU: device CPU in the memory policy)");
   }
   std::vector<float> dense(batch * vocabulary_, 0.0f);
   for (size_t begin = 0; begin < queries.size(); begin += batch) {

@@ -98,7 +98,10 @@ class SparseSearchStage : public Stage<sparse::SparseSearchOptions> {
     if (options.k() < 0)
       return absl::InvalidArgumentError(absl::StrCat("k must be >= 0, got ", options.k()));
     if (options.threads() < 0) return absl::InvalidArgumentError("threads must be >= 0");
-    if (options.gpus() < -1) return absl::InvalidArgumentError("gpus must be -1, 0 or a count");
+    if (options.gpus() < -1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "gpus must be -1 (all), 0 (the plan decides) or a count, got ", options.gpus()));
+    }
     options_ = options;
     if (options_.k() == 0) options_.set_k(10);
     return absl::OkStatus();
