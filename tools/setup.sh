@@ -34,7 +34,7 @@ PACKAGES=(
   g++ cmake ninja-build pkg-config
   libabsl-dev libgoogle-glog-dev libgflags-dev libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev libopenblas-openmp-dev
-  libsimdjson-dev libhdf5-dev zlib1g-dev
+  libsimdjson-dev libhdf5-dev zlib1g-dev libicu-dev
   librsvg2-bin clang-format clang-14 libclang-rt-14-dev
 )
 missing=()

@@ -181,32 +181,14 @@ absl::StatusOr<TrecRun> ParseMsMarcoRun(absl::string_view text, absl::string_vie
   return run;
 }
 
-absl::StatusOr<std::vector<Query>> ParseTsvQueries(absl::string_view text,
-                                                   absl::string_view source) {
-  std::vector<Query> queries;
-  UniqueIds ids;
-  absl::Status status = ForEachLine(
-      text, source, Comments::kNone, "query", [&](absl::string_view line, int line_number) {
-        line = absl::StripTrailingAsciiWhitespace(line);
-        std::pair<absl::string_view, absl::string_view> parts =
-            absl::StrSplit(line, absl::MaxSplits('\t', 1));
-        if (parts.first.empty() || line.find('\t') == absl::string_view::npos) {
-          return LineError(source, line_number, "\"QID<TAB>TEXT\"", line);
-        }
-        queries.push_back(
-            Query{std::string(parts.first), std::string(absl::StripAsciiWhitespace(parts.second))});
-        return ids.Add(queries.back().id, source, line_number);
-      });
-  if (!status.ok()) return status;
-  return queries;
-}
-
 absl::StatusOr<std::vector<Query>> ParseTrecTopics(absl::string_view text,
                                                    absl::string_view source) {
   std::vector<Query> topics;
   UniqueIds ids;
   Query current;
-  bool in_top = false, in_title = false;
+  // The field free-text lines continue: the title or the description.
+  std::string* field = nullptr;
+  bool in_top = false;
   int line_number = 0;
   for (absl::string_view raw : absl::StrSplit(WithoutBom(text), '\n')) {
     ++line_number;
@@ -222,21 +204,27 @@ absl::StatusOr<std::vector<Query>> ParseTrecTopics(absl::string_view text,
       absl::string_view num = absl::StripAsciiWhitespace(line.substr(5));
       absl::ConsumePrefix(&num, "Number:");
       current.id = std::string(absl::StripAsciiWhitespace(num));
-      in_title = false;
+      field = nullptr;
     } else if (absl::StartsWith(line, "<title>")) {
       absl::string_view title = absl::StripAsciiWhitespace(line.substr(7));
       absl::ConsumePrefix(&title, "Topic:");
       current.text = std::string(absl::StripAsciiWhitespace(title));
-      in_title = true;
+      field = &current.text;
+    } else if (absl::StartsWith(line, "<desc>")) {
+      absl::string_view description = absl::StripAsciiWhitespace(line.substr(6));
+      absl::ConsumePrefix(&description, "Description:");
+      current.description = std::string(absl::StripAsciiWhitespace(description));
+      field = &current.description;
     } else if (absl::StartsWith(line, "</top>")) {
       if (current.id.empty()) return LineError(source, line_number, "a <num> in every topic", line);
       RETURN_IF_ERROR(ids.Add(current.id, source, line_number));
       topics.push_back(current);
-      in_top = in_title = false;
+      in_top = false;
+      field = nullptr;
     } else if (absl::StartsWith(line, "<")) {
-      in_title = false;  // <desc>, <narr>: not part of the title
-    } else if (in_title && !line.empty()) {
-      absl::StrAppend(&current.text, current.text.empty() ? "" : " ", line);
+      field = nullptr;  // <narr> and other fields are not read
+    } else if (field != nullptr && !line.empty()) {
+      absl::StrAppend(field, field->empty() ? "" : " ", line);
     }
   }
   if (in_top) return LineError(source, line_number, "</top> at the end of the file", "end of file");

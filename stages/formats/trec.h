@@ -1,4 +1,4 @@
-// TREC evaluation files: qrels, run files, topics, TSV queries and MS MARCO runs.
+// TREC evaluation files: qrels, run files, topics and MS MARCO runs.
 //
 //   qrels:     "QID ITER DOCNO REL"            (REL an integer; negative = in pool, not judged;
 //                                              as trec_eval's atol, "1.5" reads as 1)
@@ -6,8 +6,8 @@
 //                                              ignores columns after TAG; the run's tag is the
 //                                              last line's)
 //   MS MARCO:  "QID<TAB>DOCNO<TAB>RANK"        (no score: read as score = -RANK)
-//   TSV:       "QID<TAB>TEXT"
-//   topics:    TREC SGML, <top> <num> Number: 301 <title> ... </top>
+//   topics:    TREC SGML, <top> <num> Number: 301 <title> ... <desc> ... </top> (texts.h reads
+//              topics, TSV queries and documents for pipelines)
 //
 // Input as trec_eval 10 takes it: blank lines are skipped, CRLF line ends are whitespace, qrels
 // lines starting with '#' and run lines whose first non-blank character is '#' are comments
@@ -49,17 +49,17 @@ struct TrecRun {
   std::string tag;  // the last line's run tag, as trec_eval prints it ("" for MS MARCO runs)
 };
 
+// A TREC topic: its title (`text`) and description, each on one line.
 struct Query {
   std::string id;
   std::string text;
+  std::string description;
 };
 
 // `source` names the text in messages (usually its path).
 absl::StatusOr<Qrels> ParseQrels(absl::string_view text, absl::string_view source);
 absl::StatusOr<TrecRun> ParseTrecRun(absl::string_view text, absl::string_view source);
 absl::StatusOr<TrecRun> ParseMsMarcoRun(absl::string_view text, absl::string_view source);
-absl::StatusOr<std::vector<Query>> ParseTsvQueries(absl::string_view text,
-                                                   absl::string_view source);
 absl::StatusOr<std::vector<Query>> ParseTrecTopics(absl::string_view text,
                                                    absl::string_view source);
 

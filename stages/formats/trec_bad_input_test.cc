@@ -32,16 +32,17 @@ std::string Canonical(const std::string& format, const std::string& bytes) {
     if (!run.ok()) return error(run.status());
     return FormatTrecRun(*run, run->tag);
   }
-  absl::StatusOr<std::vector<Query>> queries =
-      format == "topics" ? ParseTrecTopics(bytes, file) : ParseTsvQueries(bytes, file);
+  absl::StatusOr<std::vector<Query>> queries = ParseTrecTopics(bytes, file);
   if (!queries.ok()) return error(queries.status());
   std::string out;
-  for (const Query& q : *queries) absl::StrAppend(&out, q.id, "|", q.text, ";");
+  for (const Query& q : *queries) {
+    absl::StrAppend(&out, q.id, "|", q.text, "|", q.description, ";");
+  }
   return out;
 }
 
 struct Row {
-  std::string format;  // qrels, run, msmarco, topics, tsv
+  std::string format;  // qrels, run, msmarco, topics
   std::string what;
   std::string bytes;
   // The clean input it must read as, or "" when `error` is expected instead.
@@ -54,7 +55,6 @@ const char kQrels[] = "1 0 a 1\n1 0 b 0\n";
 const char kRun[] = "1 Q0 a 1 2.5 t\n1 Q0 b 2 1.5 t\n";
 const char kMsMarco[] = "1\ta\t1\n1\tb\t2\n";
 const char kTopics[] = "<top>\n<num> Number: 301\n<title> oil spills\n</top>\n";
-const char kTsv[] = "1\toil spills\n2\tsea birds\n";
 
 const std::vector<Row>& Table() {
   static const auto* rows = new std::vector<Row>{
@@ -63,7 +63,6 @@ const std::vector<Row>& Table() {
       {"run", "empty", "", "", "in.run: no run lines (empty file)"},
       {"msmarco", "empty", "", "", "in.msmarco: no run lines (empty file)"},
       {"topics", "empty", "", "", "in.topics: no <top> topics (empty file)"},
-      {"tsv", "empty", "", "", "in.tsv: no query lines (empty file)"},
       {"run", "comments only", "# nothing\n", "", "in.run: no run lines (empty file)"},
       // Truncated last record: the line is named.
       {"qrels", "truncated", "1 0 a 1\n1 0 b", "",
@@ -75,20 +74,16 @@ const std::vector<Row>& Table() {
        "in.msmarco:2: expected \"QID<TAB>DOCNO<TAB>RANK\" with an integer RANK, found \"1\tb\""},
       {"topics", "truncated", "<top>\n<num> Number: 301\n<title> oil", "",
        "in.topics:3: expected </top> at the end of the file, found \"end of file\""},
-      {"tsv", "truncated", "1\toil spills\n2", "",
-       "in.tsv:2: expected \"QID<TAB>TEXT\", found \"2\""},
       // CRLF line ends and a UTF-8 byte order mark: the same data.
       {"qrels", "CRLF", "1 0 a 1\r\n1 0 b 0\r\n", kQrels, ""},
       {"run", "CRLF", "1 Q0 a 1 2.5 t\r\n1 Q0 b 2 1.5 t\r\n", kRun, ""},
       {"msmarco", "CRLF", "1\ta\t1\r\n1\tb\t2\r\n", kMsMarco, ""},
       {"topics", "CRLF", "<top>\r\n<num> Number: 301\r\n<title> oil spills\r\n</top>\r\n", kTopics,
        ""},
-      {"tsv", "CRLF", "1\toil spills\r\n2\tsea birds\r\n", kTsv, ""},
       {"qrels", "BOM", std::string(kBom) + kQrels, kQrels, ""},
       {"run", "BOM", std::string(kBom) + kRun, kRun, ""},
       {"msmarco", "BOM", std::string(kBom) + kMsMarco, kMsMarco, ""},
       {"topics", "BOM", std::string(kBom) + kTopics, kTopics, ""},
-      {"tsv", "BOM", std::string(kBom) + kTsv, kTsv, ""},
       // Bytes that are not UTF-8 are ids like any other (trec_eval compares bytes).
       {"qrels", "non-UTF-8 id", "1 0 \xff\xfe 1\n", "1 0 \xff\xfe 1\n", ""},
       // NaN and infinity.
@@ -111,9 +106,6 @@ const std::vector<Row>& Table() {
        "in.qrels:2: document a is judged twice for query 1"},
       {"run", "duplicate document", "1 Q0 a 1 2 t\n1 Q0 a 2 1 t\n", "",
        "in.run: query 1 retrieves document a twice"},
-      {"tsv", "duplicate query", "1\ta\n1\tb\n", "",
-       "in.tsv:2: query id 1 appears twice (first at "
-       "line 1)"},
       {"topics", "duplicate topic",
        "<top>\n<num> 301\n<title> a\n</top>\n<top>\n<num> 301\n<title> b\n</top>\n", "",
        "in.topics:8: query id 301 appears twice (first at line 4)"},

@@ -1,6 +1,6 @@
 // Fuzz targets for the TREC readers, one per format family, chosen at build time by
 // TRAWL_FUZZ_FORMAT: qrels (then evaluated against a fixed run), runs (TREC and MS MARCO, then
-// evaluated against fixed qrels and written back), topics (TREC SGML and TSV queries). Whatever
+// evaluated against fixed qrels and written back), topics (TREC SGML). Whatever
 // the bytes, a parser returns a value or an error; it never crashes, hangs or reads out of bounds.
 #include <cstddef>
 #include <cstdint>
@@ -52,7 +52,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 #elif TRAWL_FUZZ_FORMAT == 3  // topics
   trawl::ParseTrecTopics(text, "fuzz.topics").IgnoreError();
-  trawl::ParseTsvQueries(text, "fuzz.tsv").IgnoreError();
 #else
 #error "define TRAWL_FUZZ_FORMAT"
 #endif

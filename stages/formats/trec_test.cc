@@ -80,12 +80,7 @@ TEST(TrecFormatTest, MsMarcoRunScoresByRank) {
             FormatMsMarcoRun(run));
 }
 
-TEST(TrecFormatTest, TsvQueriesAndTrecTopics) {
-  std::vector<Query> tsv = *ParseTsvQueries("101\twhat is faiss\n102\tgpu  \n", "q.tsv");
-  ASSERT_EQ(tsv.size(), 2);
-  EXPECT_EQ(tsv[1].text, "gpu");
-  EXPECT_EQ(ParseTsvQueries("no tab here\n", "q.tsv").status().message(),
-            "q.tsv:1: expected \"QID<TAB>TEXT\", found \"no tab here\"");
+TEST(TrecFormatTest, TrecTopics) {
   std::vector<Query> topics = *ParseTrecTopics(
       "<top>\n<num> Number: 301\n<title> International\nOrganized Crime\n<desc> "
       "Description:\nx\n</top>\n"
@@ -94,7 +89,9 @@ TEST(TrecFormatTest, TsvQueriesAndTrecTopics) {
   ASSERT_EQ(topics.size(), 2);
   EXPECT_EQ(topics[0].id, "301");
   EXPECT_EQ(topics[0].text, "International Organized Crime");
+  EXPECT_EQ(topics[0].description, "x");
   EXPECT_EQ(topics[1].text, "Poliomyelitis");
+  EXPECT_EQ(topics[1].description, "");
   EXPECT_EQ(ParseTrecTopics("<top>\n<num> 1\n", "t").status().message(),
             "t:3: expected </top> at the end of the file, found \"end of file\"");
 }
