@@ -1,7 +1,7 @@
 // The shipped BM25 configs end to end on the Cranfield collection (tests/testdata/cranfield):
 // bm25_cranfield's run against BM25 scores computed here independently, in double, from the
 // closed-form formula over the analysed collection; bm25_rm3_cranfield runs and changes the
-// ranking.
+// ranking; hybrid_bm25_dense evaluates its three runs.
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -124,6 +124,16 @@ TEST_F(Bm25ConfigsTest, Rm3ExpandsTheQueries) {
   int changed = 0;
   for (const auto& [qid, ranked] : rm3) changed += ranked != bm25.at(qid);
   EXPECT_GT(changed, 200);  // feedback terms reorder nearly every query's results
+}
+
+TEST_F(Bm25ConfigsTest, HybridEvaluatesEveryRun) {
+  PipelineRun pipeline = Run("hybrid_bm25_dense");
+  // BM25's side is bm25_cranfield's run: the same measures.
+  PipelineRun bm25 = Run("bm25_cranfield");
+  EXPECT_EQ(pipeline.report.metrics().at("bm25_eval/map"), bm25.report.metrics().at("eval/map"));
+  for (const char* metric : {"dense_eval/map", "hybrid_eval/map"}) {
+    EXPECT_GT(pipeline.report.metrics().at(metric), 0.1) << metric;
+  }
 }
 
 }  // namespace

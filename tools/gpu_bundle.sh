@@ -39,7 +39,7 @@ cp configs/sweeps/*.pbtxt "$STAGE/trawl/configs/sweeps/"
 cp -r tests/testdata/dense "$STAGE/trawl/tests/testdata/"
 # The PyTorch peer (../shared/anchors), run beside Trawl when the GPU machine has torch.
 [ -f "$ROOT/../shared/anchors/torch_peer.py" ] && cp "$ROOT/../shared/anchors/torch_peer.py" "$STAGE/"
-cp tools/run_gpu_bundle.sh "$STAGE/"
+cp tools/run_gpu_bundle.sh tools/exact_torch_peer.py "$STAGE/"
 
 # Shared libraries: everything ldd resolves except glibc, the C++ runtime and CUDA's own.
 SKIP='^(linux-vdso|ld-linux|libc\.|libm\.|libdl\.|libpthread\.|librt\.|libstdc\+\+|libgcc_s|libcuda\.|libcudart|libcublas|libcublasLt)'

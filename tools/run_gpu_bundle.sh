@@ -33,10 +33,27 @@ LOG="$OUT/gpu_tests.log"
   done
   rm -f "$OUT/splade_maxscore.run"
 } 2>&1 | tee "$LOG"
+# TRAWL_BENCHMARKS="exact_gpu_benchmark ..." runs only those (default: every benchmark).
 for bench in "$B"/bin/*_benchmark; do
   [ -e "$bench" ] || continue
-  echo "== $(basename "$bench")" | tee -a "$LOG"
-  OMP_NUM_THREADS=8 "$bench" --out="$OUT/$(basename "$bench").txt" 2>&1 | tee -a "$LOG"
+  name=$(basename "$bench")
+  if [ -n "${TRAWL_BENCHMARKS:-}" ] && [[ " $TRAWL_BENCHMARKS " != *" $name "* ]]; then continue; fi
+  echo "== $name" | tee -a "$LOG"
+  args=()
+  if [ "$name" = exact_gpu_benchmark ]; then
+    # PyTorch on the same points first (same card, same call), read back into the table.
+    # TRAWL_EXACT_ARGS overrides the points ("--points=1000000x128 --ks=10").
+    read -r -a args <<< "${TRAWL_EXACT_ARGS:-}"
+    points=1000000x128,1000000x768,10000000x128 ks=10,100
+    for a in "${args[@]}"; do
+      case "$a" in --points=*) points=${a#--points=} ;; --ks=*) ks=${a#--ks=} ;; esac
+    done
+    if [ -f "$B/exact_torch_peer.py" ] && python3 -c "import torch" 2>/dev/null; then
+      python3 "$B/exact_torch_peer.py" "$points" "$ks" 10000 > "$OUT/exact_torch_peer.txt" 2>&1
+      args+=("--torch=$OUT/exact_torch_peer.txt")
+    fi
+  fi
+  OMP_NUM_THREADS=8 "$bench" --out="$OUT/$name.txt" "${args[@]}" 2>&1 | tee -a "$LOG"
 done
 # The IVF-Flat and IVF-PQ recall / throughput sweeps over nprobe on 1M x 128 (summary.csv and
 # plot.svg per sweep), when asked: several minutes.
@@ -50,7 +67,10 @@ if [ "${TRAWL_SWEEPS:-0}" = 1 ]; then
   # One archive: the device tool brings back a limited number of files.
   tar -C "$OUT" -czf "$OUT/sweeps.tgz" sweep_ivf_nprobe_1m sweep_ivfpq_nprobe_1m && rm -rf "$OUT"/sweep_*
 fi
-if [ -f "$B/torch_peer.py" ] && python3 -c "import torch" 2>/dev/null; then
+# The anchors (TRAWL_SKIP_ANCHORS=1 skips them when their figures are not needed this call).
+if [ "${TRAWL_SKIP_ANCHORS:-0}" = 1 ]; then
+  echo "== anchors skipped (TRAWL_SKIP_ANCHORS=1)" | tee -a "$LOG"
+elif [ -f "$B/torch_peer.py" ] && python3 -c "import torch" 2>/dev/null; then
   echo "== peer: torch_peer.py (same card, same call)" | tee -a "$LOG"
   python3 "$B/torch_peer.py" 2>&1 | tee "$OUT/torch_peer.txt" | tee -a "$LOG"
 else

@@ -18,36 +18,41 @@ namespace {
 
 constexpr int kLanes = 8;  // independent partial sums the compiler can keep in one vector register
 
-float SquaredL2(const float* x, const float* y, int64_t dim) {
-  float partial[kLanes] = {};
+// Sums in float64 over kLanes independent partial sums (the compiler vectorises them): each
+// product of two floats is exact in float64, so the only rounding is float64's in the sums.
+double SquaredL2(const float* x, const float* y, int64_t dim) {
+  double partial[kLanes] = {};
   int64_t j = 0;
   for (; j + kLanes <= dim; j += kLanes) {
     for (int l = 0; l < kLanes; ++l) {
-      const float diff = x[j + l] - y[j + l];
+      const double diff = static_cast<double>(x[j + l]) - y[j + l];
       partial[l] += diff * diff;
     }
   }
-  float sum = 0;
-  for (; j < dim; ++j) sum += (x[j] - y[j]) * (x[j] - y[j]);
-  for (float p : partial) sum += p;
+  double sum = 0;
+  for (; j < dim; ++j) {
+    const double diff = static_cast<double>(x[j]) - y[j];
+    sum += diff * diff;
+  }
+  for (double p : partial) sum += p;
   return sum;
 }
 
-float Dot(const float* x, const float* y, int64_t dim) {
-  float partial[kLanes] = {};
+double Dot(const float* x, const float* y, int64_t dim) {
+  double partial[kLanes] = {};
   int64_t j = 0;
   for (; j + kLanes <= dim; j += kLanes) {
-    for (int l = 0; l < kLanes; ++l) partial[l] += x[j + l] * y[j + l];
+    for (int l = 0; l < kLanes; ++l) partial[l] += static_cast<double>(x[j + l]) * y[j + l];
   }
-  float sum = 0;
-  for (; j < dim; ++j) sum += x[j] * y[j];
-  for (float p : partial) sum += p;
+  double sum = 0;
+  for (; j < dim; ++j) sum += static_cast<double>(x[j]) * y[j];
+  for (double p : partial) sum += p;
   return sum;
 }
 
 // (score, id) ordered best first: higher score, then smaller id.
 struct Better {
-  bool operator()(const std::pair<float, int64_t>& a, const std::pair<float, int64_t>& b) const {
+  bool operator()(const std::pair<double, int64_t>& a, const std::pair<double, int64_t>& b) const {
     return a.first != b.first ? a.first > b.first : a.second < b.second;
   }
 };
@@ -77,15 +82,15 @@ absl::StatusOr<RankedLists> ExactKnn(const DenseMatrix& corpus_in, const DenseMa
 
   std::atomic<int64_t> done{0};
   auto search_range = [&](int64_t begin, int64_t end) {
-    std::vector<std::pair<float, int64_t>> heap;  // worst of the best k on top
+    std::vector<std::pair<double, int64_t>> heap;  // worst of the best k on top
     for (int64_t q = begin; q < end; ++q) {
       heap.clear();
       const float* query = queries.row(q);
       for (int64_t r = 0; r < corpus.rows; ++r) {
         const float* row = corpus.row(r);
-        const float score =
+        const double score =
             metric == dense::L2 ? -SquaredL2(query, row, dim) : Dot(query, row, dim);
-        std::pair<float, int64_t> candidate(score, r);
+        std::pair<double, int64_t> candidate(score, r);
         if (static_cast<int64_t>(heap.size()) < k) {
           heap.push_back(candidate);
           std::push_heap(heap.begin(), heap.end(), Better());
@@ -97,7 +102,7 @@ absl::StatusOr<RankedLists> ExactKnn(const DenseMatrix& corpus_in, const DenseMa
       }
       std::sort_heap(heap.begin(), heap.end(), Better());  // best first
       for (size_t j = 0; j < heap.size(); ++j) {
-        out.scores[q * k + j] = heap[j].first;
+        out.scores[q * k + j] = static_cast<float>(heap[j].first);
         out.doc_rows[q * k + j] = heap[j].second;
       }
       done.fetch_add(1, std::memory_order_relaxed);

@@ -1,8 +1,11 @@
 // Exact k-nearest-neighbour search by brute force on the CPU, independent of FAISS: the reference
 // that ANN results and FAISS's own Flat indexes are measured against.
 //
-// Distances are computed directly (sum of squared differences, or dot products) rather than by
-// FAISS's norm expansion, so they carry no cancellation error. Ties are broken by the smaller id.
+// Distances are computed directly (sum of squared differences, or dot products) in float64 rather
+// than by FAISS's norm expansion, so they carry no cancellation error: the results are the
+// float64 top k of the float32 data, ranked by the float64 scores (reported rounded to float).
+// Ties between equal float64 scores are broken by the smaller id. Cosine is the inner product of
+// the rows normalised in float32 (PrepareForMetric), as every dense stage defines it.
 // Work is split over threads by query; the result does not depend on the thread count.
 #ifndef TRAWL_STAGES_DENSE_EXACT_KNN_H_
 #define TRAWL_STAGES_DENSE_EXACT_KNN_H_

@@ -19,13 +19,16 @@
 #include "stages/dense/dense_metric.h"
 #include "stages/dense/exact_knn.h"
 #include "stages/dense/exact_knn_stage.pb.h"
+#include "stages/dense/trawl_exact_index.h"
 
 namespace trawl {
 
 // Exact k-nearest neighbours by brute force: the ground truth that ANN and FAISS results are
-// evaluated against. On a run with a GPU, FAISS's GpuIndexFlat placed by the memory stage (full,
-// reduced or sharded rungs; the lossy rung is not offered: ground truth stays float32), so 1M x 10k
-// takes seconds; on the CPU, or with cpu_only, the direct float64 computation of exact_knn.h.
+// evaluated against. On a run with a GPU, placed by the memory stage (full, reduced or sharded
+// rungs; the lossy rung is not offered: ground truth stays exact): FAISS's GpuIndexFlat (float32
+// results), or with engine TRAWL Trawl's exact engine (trawl_exact_index.h: the float64 results
+// of cpu_only, several times faster than FAISS). On the CPU, or with cpu_only, the direct float64
+// computation of exact_knn.h.
 //
 //   stage {
 //     type: "exact_knn"  input: "corpus:corpus"  input: "queries:queries"
@@ -53,6 +56,19 @@ class ExactKnnStage : public Stage<dense::ExactKnnOptions> {
     MemoryEstimate estimate;
     estimate.host_bytes =
         results + (options_.metric() == dense::COSINE ? corpus->bytes() + queries->bytes() : 0);
+    if (trawl_engine()) {
+      // The index's own copy of the rows on the host; on the device the resident (full, sharded)
+      // or streamed (reduced) engine with its search scratch for this k.
+      const int dim = static_cast<int>(corpus->dim);
+      const int k = static_cast<int>(std::min<int64_t>(options_.k(), exact_gpu::kMaxK));
+      estimate.host_bytes += corpus->bytes();
+      estimate.device_bytes = TrawlExactIndex::DeviceBytes(corpus->rows, dim, options_.metric(),
+                                                           true, k, TrawlExactIndex::Params(false));
+      estimate.reduced_device_bytes = TrawlExactIndex::DeviceBytes(
+          corpus->rows, dim, options_.metric(), false, k, TrawlExactIndex::Params(true));
+      estimate.shardable = true;
+      return estimate;
+    }
     estimate.device_bytes =
         corpus->bytes() + std::min<int64_t>(queries->bytes(), kGpuBatch * 4 * queries->dim);
     estimate.shardable = true;
@@ -64,6 +80,11 @@ class ExactKnnStage : public Stage<dense::ExactKnnOptions> {
   absl::Status Open(const dense::ExactKnnOptions& options) override {
     if (options.k() < 0) return absl::InvalidArgumentError("k must be >= 0 (0 means 100)");
     if (options.threads() < 0) return absl::InvalidArgumentError("threads must be >= 0");
+    if (options.engine() == dense::TRAWL && options.k() > exact_gpu::kMaxK) {
+      return absl::InvalidArgumentError(absl::StrCat("k = ", options.k(),
+                                                     " exceeds the TRAWL engine's limit of ",
+                                                     exact_gpu::kMaxK, "; set cpu_only"));
+    }
     options_ = options;
     if (options_.k() == 0) options_.set_k(100);
     return absl::OkStatus();
@@ -93,6 +114,10 @@ class ExactKnnStage : public Stage<dense::ExactKnnOptions> {
         if (!placement.on_gpu()) return on_cpu();
         device = absl::StrCat("gpu:", placement.devices[0]);
         if (placement.rung == Rung::kSharded) absl::StrAppend(&device, " (sharded)");
+        if (trawl_engine()) {
+          ASSIGN_OR_RETURN(truth, SearchWithTrawl(*corpus, *queries, placement));
+          return absl::OkStatus();
+        }
         return StatusFromCall("exact search on the GPU",
                               [&] { truth = SearchOnGpu(*corpus, *queries, placement); });
       }));
@@ -103,6 +128,47 @@ class ExactKnnStage : public Stage<dense::ExactKnnOptions> {
 
  private:
   static constexpr int64_t kGpuBatch = 16384;  // queries per GpuIndexFlat::search call
+
+  bool trawl_engine() const { return options_.engine() == dense::TRAWL; }
+
+  // Trawl's exact engine over the corpus (over the placement's GPUs on the sharded rung; streamed
+  // from the host on the reduced rungs): float64 scores, as ExactKnn's.
+  absl::StatusOr<RankedLists> SearchWithTrawl(const DenseMatrix& corpus_in,
+                                              const DenseMatrix& queries_in,
+                                              const DevicePlacement& placement) const {
+    if (corpus_in.dim != queries_in.dim) {
+      return absl::InvalidArgumentError(absl::StrCat("queries have dimension ", queries_in.dim,
+                                                     ", the corpus has ", corpus_in.dim));
+    }
+    DenseMatrix corpus_storage, queries_storage;
+    const DenseMatrix& corpus = PrepareForMetric(corpus_in, options_.metric(), corpus_storage);
+    const DenseMatrix& queries = PrepareForMetric(queries_in, options_.metric(), queries_storage);
+    const bool streamed = placement.rung == Rung::kReduced || placement.rung == Rung::kMinimal;
+    std::vector<int> devices = placement.devices;
+    if (placement.rung != Rung::kSharded) devices.resize(1);
+    ASSIGN_OR_RETURN(std::unique_ptr<TrawlExactIndex> index,
+                     TrawlExactIndex::Create(corpus.data, corpus.rows, static_cast<int>(corpus.dim),
+                                             options_.metric(), devices, !streamed,
+                                             TrawlExactIndex::Params(streamed)));
+    const int64_t n = queries.rows, k = options_.k();
+    RankedLists truth;
+    truth.num_queries = n;
+    truth.k = k;
+    truth.doc_ids = corpus_in.ids;
+    truth.query_ids = queries_in.ids;
+    truth.doc_rows.resize(n * k);
+    truth.scores.resize(n * k);
+    std::vector<float> distances(n * k);
+    RETURN_IF_ERROR(StatusFromCall("exact search on the GPU (engine TRAWL)", [&] {
+      index->search(n, queries.data.data(), k, distances.data(),
+                    reinterpret_cast<faiss::Index::idx_t*>(truth.doc_rows.data()));
+    }));
+    for (int64_t i = 0; i < n * k; ++i) {
+      truth.scores[i] = truth.doc_rows[i] < 0 ? -std::numeric_limits<float>::infinity()
+                                              : static_cast<float>(index->last_scores()[i]);
+    }
+    return truth;
+  }
 
   // GpuIndexFlat (one per device, in IndexShards on the sharded rung) over the corpus.
   RankedLists SearchOnGpu(const DenseMatrix& corpus_in, const DenseMatrix& queries_in,

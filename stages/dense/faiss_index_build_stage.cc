@@ -31,6 +31,7 @@
 #include "stages/dense/faiss_index_build_stage.pb.h"
 #include "stages/dense/faiss_placement.h"
 #include "stages/dense/index_folder.h"
+#include "stages/dense/trawl_exact_index.h"
 
 namespace trawl {
 
@@ -74,14 +75,27 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
                        "\" and index_type/nlist both describe the index; set only factory"));
     }
     options_ = options;
+    if (trawl_engine() && Description() != "Flat") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "engine TRAWL is exact search: it needs factory \"Flat\", got \"", Description(), "\""));
+    }
+    if (trawl_engine() && !options.cache_dir().empty()) {
+      return absl::InvalidArgumentError(
+          "engine TRAWL builds in a second from the corpus; cache_dir is for FAISS's indexes");
+    }
     return absl::OkStatus();
   }
 
   absl::StatusOr<MemoryEstimate> EstimateMemory(StageContext& ctx) override {
     ASSIGN_OR_RETURN(const DenseMatrix* corpus, ctx.Input<DenseMatrix>("corpus"));
-    ASSIGN_OR_RETURN(MemoryEstimate estimate, Estimate(*corpus, Description()));
+    MemoryEstimate estimate;
+    if (trawl_engine()) {
+      estimate = TrawlEstimate(*corpus);
+    } else {
+      ASSIGN_OR_RETURN(estimate, Estimate(*corpus, Description()));
+      estimate.replicate = !options_.shard();
+    }
     estimate.spread_over = options_.gpus() == -1 ? 1 << 20 : options_.gpus();
-    estimate.replicate = !options_.shard();
     return estimate;
   }
 
@@ -119,7 +133,15 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
     }
 
     std::string device = "cpu";
-    RETURN_IF_ERROR(ctx.RunPlaced([&](const DevicePlacement& placement) {
+    RETURN_IF_ERROR(ctx.RunPlaced([&](const DevicePlacement& placement) -> absl::Status {
+      if (trawl_engine() && placement.on_gpu() && !placement.emulated) {
+        ASSIGN_OR_RETURN(std::unique_ptr<faiss::Index> index, BuildTrawl(corpus, placement));
+        device = RecordPlacement(std::move(index), placement, "", &built);
+        notes["engine"] = placement.rung == Rung::kReduced || placement.rung == Rung::kMinimal
+                              ? "TRAWL (corpus streamed from the host)"
+                              : "TRAWL";
+        return absl::OkStatus();
+      }
       return StatusFromCall("building " + built.description, [&] {
         std::string cpu_only;  // why a GPU placement still built on the CPU
         std::unique_ptr<faiss::Index> index;
@@ -243,9 +265,8 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
                                  const dense::IndexManifest& manifest) {
     std::unique_ptr<faiss::Index> cpu_copy;
     if (built.on_gpu()) {
-      RETURN_IF_ERROR(StatusFromCall("copying the index to the host for the cache", [&] {
-        cpu_copy.reset(faiss::gpu::index_gpu_to_cpu(built.index.get()));
-      }));
+      RETURN_IF_ERROR(StatusFromCall("copying the index to the host for the cache",
+                                     [&] { cpu_copy = IndexToCpu(*built.index); }));
     }
     return WriteIndexFolder(folder, cpu_copy != nullptr ? *cpu_copy : *built.index, built.ids,
                             manifest);
@@ -258,6 +279,37 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
   }
 
   bool ivf() const { return options_.index_type() == dense::FaissIndexBuildOptions::IVF_FLAT; }
+  bool trawl_engine() const { return options_.engine() == dense::TRAWL; }
+
+  // Trawl's exact engine where `placement` says: over its GPUs on the sharded rung, else on the
+  // first; the rows resident on the device, or streamed from the host on the reduced rungs.
+  absl::StatusOr<std::unique_ptr<faiss::Index>> BuildTrawl(const DenseMatrix& corpus,
+                                                           const DevicePlacement& placement) const {
+    const bool streamed = placement.rung == Rung::kReduced || placement.rung == Rung::kMinimal;
+    std::vector<int> devices = placement.devices;
+    if (placement.rung != Rung::kSharded) devices.resize(1);
+    ASSIGN_OR_RETURN(std::unique_ptr<TrawlExactIndex> index,
+                     TrawlExactIndex::Create(corpus.data, corpus.rows, static_cast<int>(corpus.dim),
+                                             options_.metric(), devices, !streamed,
+                                             TrawlExactIndex::Params(streamed)));
+    return std::unique_ptr<faiss::Index>(std::move(index));
+  }
+
+  // The engine's device memory: the rows in float16 and float32 and their norms, resident (full
+  // and sharded rungs) or only statistics and tile buffers, streamed (reduced rungs); the scratch
+  // of a k = 1 search (faiss_search adds its own k's). The host keeps a copy of the rows.
+  MemoryEstimate TrawlEstimate(const DenseMatrix& corpus) const {
+    MemoryEstimate estimate;
+    const int dim = static_cast<int>(corpus.dim);
+    estimate.host_bytes = corpus.bytes() * (options_.metric() == dense::COSINE ? 3 : 2);
+    estimate.device_bytes =
+        TrawlExactIndex::DeviceBytes(corpus.rows, dim, options_.metric(),
+                                     /*resident=*/true, 1, TrawlExactIndex::Params(false));
+    estimate.reduced_device_bytes = TrawlExactIndex::DeviceBytes(
+        corpus.rows, dim, options_.metric(), /*resident=*/false, 1, TrawlExactIndex::Params(true));
+    estimate.shardable = true;
+    return estimate;
+  }
 
   // A factory index's needs from an empty CPU index of that type, as FAISS 1.7.3's GPU indexes
   // store it (checked against FAISS's own accounting by faiss_stages_gpu_test): per vector its

@@ -36,9 +36,8 @@ class FaissIndexWriteStage : public Stage<dense::FaissIndexWriteOptions> {
     ASSIGN_OR_RETURN(const DenseIndex* index, ctx.Input<DenseIndex>("index"));
     std::unique_ptr<faiss::Index> cpu_copy;
     if (index->on_gpu()) {
-      RETURN_IF_ERROR(StatusFromCall("copying the index to the host", [&] {
-        cpu_copy.reset(faiss::gpu::index_gpu_to_cpu(index->index.get()));
-      }));
+      RETURN_IF_ERROR(StatusFromCall("copying the index to the host",
+                                     [&] { cpu_copy = IndexToCpu(*index->index); }));
     }
     dense::IndexManifest manifest;
     manifest.set_description(index->description);

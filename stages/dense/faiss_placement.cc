@@ -18,6 +18,7 @@
 #include "faiss/gpu/GpuIndexIVFScalarQuantizer.h"
 #include "faiss/gpu/StandardGpuResources.h"
 #include "pipelines/status_util.h"
+#include "stages/dense/trawl_exact_index.h"
 
 namespace trawl {
 
@@ -82,6 +83,11 @@ void ReclaimGpuListMemory(faiss::Index* index) {
   } else if (auto* sq = dynamic_cast<faiss::gpu::GpuIndexIVFScalarQuantizer*>(index)) {
     sq->reclaimMemory();
   }
+}
+
+std::unique_ptr<faiss::Index> IndexToCpu(const faiss::Index& index) {
+  if (const auto* trawl = dynamic_cast<const TrawlExactIndex*>(&index)) return trawl->ToCpu();
+  return std::unique_ptr<faiss::Index>(faiss::gpu::index_gpu_to_cpu(&index));
 }
 
 std::string RecordPlacement(std::unique_ptr<faiss::Index> index, const DevicePlacement& placement,

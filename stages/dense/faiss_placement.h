@@ -24,6 +24,10 @@ bool HasGpuForm(const faiss::Index* index);
 std::unique_ptr<faiss::Index> CloneToGpu(const faiss::Index& cpu, const DevicePlacement& placement,
                                          const std::string& description, std::string* cpu_only);
 
+// A CPU copy of `index` wherever it lives: FAISS's GPU-to-CPU cloner, or an IndexFlat of a
+// TrawlExactIndex's rows. Throws as FAISS does.
+std::unique_ptr<faiss::Index> IndexToCpu(const faiss::Index& index);
+
 // Shrinks the inverted lists of GPU IVF indexes (also inside shards, pre-transforms and id maps)
 // to their exact size: FAISS grows each list to the next power of two while adding, up to twice
 // what the list holds, and keeps that capacity unless asked. Other indexes are left alone.

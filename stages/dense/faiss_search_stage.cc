@@ -22,7 +22,9 @@
 #include "pipelines/values.h"
 #include "stages/dense/dense_index.h"
 #include "stages/dense/dense_metric.h"
+#include "stages/dense/faiss_placement.h"
 #include "stages/dense/faiss_search_stage.pb.h"
+#include "stages/dense/trawl_exact_index.h"
 
 namespace trawl {
 
@@ -71,6 +73,11 @@ class FaissSearchStage : public Stage<dense::FaissSearchOptions> {
     estimate.host_bytes = queries->bytes() + results;
     // Searches run where the index lives: on its GPU (reusing its resources), else on the CPU.
     estimate.device_bytes = index->on_gpu() ? queries->bytes() + results : 0;
+    if (const auto* trawl = dynamic_cast<const TrawlExactIndex*>(index->index.get())) {
+      // Its search scratch, allocated at the first search and kept with the index.
+      estimate.device_bytes +=
+          trawl->ScratchBytes(static_cast<int>(std::min<int64_t>(k_, exact_gpu::kMaxK)));
+    }
     estimate.resident_device = index->on_gpu() ? index->device : -1;
     return estimate;
   }
@@ -82,7 +89,12 @@ class FaissSearchStage : public Stage<dense::FaissSearchOptions> {
       return absl::InvalidArgumentError(absl::StrCat("queries have dimension ", queries_in->dim,
                                                      ", the index has ", index->index->d));
     }
-    if (index->on_gpu() && k_ > kMaxGpuK) {
+    const bool trawl_engine = dynamic_cast<const TrawlExactIndex*>(index->index.get()) != nullptr;
+    if (trawl_engine && k_ > exact_gpu::kMaxK) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("k = ", k_, " exceeds the TRAWL engine's limit of ", exact_gpu::kMaxK));
+    }
+    if (index->on_gpu() && !trawl_engine && k_ > kMaxGpuK) {
       return absl::InvalidArgumentError(
           absl::StrCat("k = ", k_, " exceeds FAISS's GPU limit of ", kMaxGpuK));
     }
@@ -107,7 +119,7 @@ class FaissSearchStage : public Stage<dense::FaissSearchOptions> {
         faiss::Index* target = index->index.get();
         std::unique_ptr<faiss::Index> cpu_copy;
         if (index->on_gpu() && placement.rung == Rung::kCpu) {  // the GPU could not take it
-          cpu_copy.reset(faiss::gpu::index_gpu_to_cpu(target));
+          cpu_copy = IndexToCpu(*target);
           target = cpu_copy.get();
         }
         SetNprobe(target, nprobe_);

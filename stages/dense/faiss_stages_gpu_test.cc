@@ -208,6 +208,52 @@ TEST(ExactKnnGpuTest, GpuGroundTruthEqualsTheCpuReference) {
   EXPECT_LT(diff.max_score_rel_diff, 1e-4);
 }
 
+// engine: TRAWL through the stages: exact_knn and faiss_index_build + faiss_search give the
+// float64 reference's results (cpu_only), ids exactly (the engine and ExactKnn both break equal
+// float64 scores by row; sums in another order may differ in the last bits, hence up to ties),
+// for every metric; k = 1024 too.
+class TrawlEngineGpuTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(TrawlEngineGpuTest, StagesGiveTheFloat64Reference) {
+  ClusteredDense data = Data();
+  const std::string metric = GetParam();
+  auto exact = [&](const std::string& options, std::string* device) {
+    absl::StatusOr<StageTestRunner> knn = StageTestRunner::Create(
+        "type: 'exact_knn' options { [type.googleapis.com/trawl.dense.ExactKnnOptions] { metric: " +
+            metric + " " + options + " } }",
+        WithDevice(MemoryPolicy::GPU));
+    EXPECT_TRUE(knn.ok()) << knn.status();
+    knn->SetInput("corpus", data.corpus);
+    knn->SetInput("queries", data.queries);
+    absl::Status status = knn->Run();
+    EXPECT_TRUE(status.ok()) << status;
+    *device = knn->report().device();
+    return *knn->Output<RankedLists>("ground_truth");
+  };
+  for (int k : {10, 1024}) {
+    std::string trawl_device, cpu_device, build_device;
+    const std::string kk = " k: " + std::to_string(k);
+    const RankedLists reference = exact("cpu_only: true" + kk, &cpu_device);
+    const RankedLists engine = exact("engine: TRAWL" + kk, &trawl_device);
+    EXPECT_EQ(trawl_device, "gpu:0");
+    RankedListsDiff diff = *CompareRankedLists(engine, reference, 1e-6);
+    std::printf("[exact_knn TRAWL vs cpu_only, %s, k=%d] %s\n", metric.c_str(), k,
+                diff.Summary().c_str());
+    EXPECT_TRUE(diff.EqualUpToTies()) << diff.Summary();
+    EXPECT_LT(diff.max_score_rel_diff, 1e-6);
+    absl::StatusOr<RankedLists> searched =
+        BuildAndSearch(data.corpus, data.queries, "factory: 'Flat' engine: TRAWL metric: " + metric,
+                       "k: " + std::to_string(k), WithDevice(MemoryPolicy::GPU), &build_device);
+    ASSERT_TRUE(searched.ok()) << searched.status();
+    EXPECT_EQ(build_device, "gpu:0");
+    diff = *CompareRankedLists(*searched, reference, 1e-6);
+    EXPECT_TRUE(diff.EqualUpToTies()) << diff.Summary();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Metrics, TrawlEngineGpuTest,
+                         ::testing::Values("L2", "INNER_PRODUCT", "COSINE"));
+
 // An index folder written on the CPU, read onto the GPU by faiss_index_read, searches as the CPU
 // index does.
 TEST(FaissIndexReadGpuTest, ReadOntoTheGpuSearchesAsOnTheCpu) {
