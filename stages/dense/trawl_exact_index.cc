@@ -163,6 +163,9 @@ int64_t TrawlExactIndex::ScratchBytes(int k) const {
 
 exact_gpu::SearchParams TrawlExactIndex::Params(bool reduced) {
   exact_gpu::SearchParams params;
+  // 4096 queries per batch measured 4% faster than the engine's 2048 on an H100 (1M x 128, k 10),
+  // at 16 GB of scores per batch; the reduced rungs keep a small working set instead.
+  params.query_batch = 4096;
   if (reduced) {
     params.query_batch = 256;
     params.tile_rows = 4096;
