@@ -19,7 +19,91 @@ MemoryStage::MemoryStage(MemoryPolicy policy, GpuDevice* device, ResourcesFactor
     : policy_(std::move(policy)),
       device_(device),
       factory_(std::move(factory)),
-      host_sources_(std::move(host_sources)) {}
+      host_sources_(std::move(host_sources)) {
+  if (!policy_.no_ledger() && policy_.device() != MemoryPolicy::CPU &&
+      (!device_->emulated() || !policy_.ledger_path().empty())) {
+    ledger_ = std::make_unique<DeviceLedger>(
+        policy_.ledger_path().empty() ? DeviceLedger::kDefaultPath : policy_.ledger_path());
+  }
+}
+
+int64_t MemoryStage::ReservedByOthers(int device) {
+  if (ledger_ == nullptr) return 0;
+  absl::StatusOr<std::vector<DeviceLedger::Reservation>> others = ledger_->Others(device);
+  if (!others.ok()) {
+    LOG(WARNING) << others.status().message() << "; planning without the ledger";
+    ledger_.reset();
+    return 0;
+  }
+  int64_t bytes = 0;
+  for (const DeviceLedger::Reservation& r : *others) bytes += r.bytes;
+  return bytes;
+}
+
+absl::Status MemoryStage::ReserveInLedger(int device, MemoryDecision& decision) {
+  const int wait_seconds = policy_.ledger_wait_seconds() == 0 ? 600 : policy_.ledger_wait_seconds();
+  const absl::Time start = absl::Now();
+  absl::Time last_line = start;
+  while (ledger_ != nullptr && !ladder_.empty()) {
+    const PlannedRung& planned = ladder_.front();
+    if (planned.placement.rung == Rung::kCpu || planned.placement.rung == Rung::kResident) {
+      return absl::OkStatus();  // nothing new on the device
+    }
+    const int64_t need = planned.device_bytes + planned.placement.temp_bytes;
+    ASSIGN_OR_RETURN(GpuMemoryInfo info, device_->MemoryInfo(device));
+    const int64_t others = ReservedByOthers(device);
+    absl::StatusOr<int64_t> mine = ledger_ != nullptr ? ledger_->Mine(device) : int64_t{0};
+    if (!mine.ok()) mine = int64_t{0};
+    // In use and reserved by no run: other programs' memory. What runs reserved but have not
+    // allocated yet is spoken for; what other runs hold comes back when they end.
+    const int64_t unexplained =
+        std::max<int64_t>(0, info.total_bytes - info.free_bytes - others - *mine);
+    const int64_t margin = info.total_bytes / 50;
+    const int64_t capacity = info.total_bytes - unexplained - margin;
+    const std::string rung = RungName(planned.placement.rung);
+    bool reserved = false;
+    if (ledger_ != nullptr) {
+      absl::StatusOr<int64_t> got =
+          ledger_->TryReserve(device, need, capacity, absl::StrCat(rung, " rung"));
+      if (!got.ok()) {
+        LOG(WARNING) << got.status().message() << "; planning without the ledger";
+        ledger_.reset();
+        return absl::OkStatus();
+      }
+      stage_reservation_ = *got;
+      reserved = *got != 0;
+    }
+    if (reserved) {
+      decision.set_ledger(absl::StrCat(
+          "reserved ", FormatBytes(need), " on GPU ", device, " for the ", rung,
+          " rung; others held ", FormatBytes(others),
+          absl::Now() - start > absl::Milliseconds(100)
+              ? absl::StrCat(" after waiting ", absl::FormatDuration(absl::Now() - start))
+              : ""));
+      return absl::OkStatus();
+    }
+    const bool waiting_helps = *mine + need <= capacity;  // once the others' are gone
+    const bool timed_out = wait_seconds < 0 || absl::Now() - start >= absl::Seconds(wait_seconds);
+    if (!waiting_helps || timed_out) {
+      decision.add_skipped_rungs(absl::StrCat(
+          rung, ": the ledger ", timed_out && waiting_helps ? "still " : "", "has ",
+          FormatBytes(others), " reserved by other runs on GPU ", device, ", ", FormatBytes(need),
+          " needed of ", FormatBytes(capacity),
+          waiting_helps ? absl::StrCat(" (waited ", absl::FormatDuration(absl::Now() - start), ")")
+                        : " even when they end"));
+      ladder_.erase(ladder_.begin());
+      continue;
+    }
+    if (absl::Now() - last_line >= absl::Seconds(10)) {
+      last_line = absl::Now();
+      std::fprintf(stderr, "waiting for %s on GPU %d: other runs hold %s (%s so far)\n",
+                   FormatBytes(need).c_str(), device, FormatBytes(others).c_str(),
+                   absl::FormatDuration(absl::Now() - start).c_str());
+    }
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  return absl::OkStatus();
+}
 
 int64_t MemoryStage::MinHostBytes() const {
   return policy_.min_host_memory_mb() > 0 ? policy_.min_host_memory_mb() << 20
@@ -177,8 +261,11 @@ absl::Status MemoryStage::Prepare(const MemoryEstimate& estimate, MemoryDecision
   decision.set_temp_requested_bytes(temp.requested_bytes);
   decision.set_temp_effective_bytes(temp.effective_bytes);
 
-  // 5. The ladder, with what is known now.
-  PlanLadder(estimate, device, after.free_bytes, temp.effective_bytes, pinned, decision);
+  // 5. The ladder, with what is known now; what other runs reserved comes back when they end.
+  const int64_t reserved_by_others = device_work ? ReservedByOthers(device) : 0;
+  const int64_t plan_free =
+      after.free_bytes + std::min(reserved_by_others, after.total_bytes - after.free_bytes);
+  PlanLadder(estimate, device, plan_free, temp.effective_bytes, pinned, decision);
   if (policy_.max_attempts() > 0 && static_cast<int>(ladder_.size()) > policy_.max_attempts()) {
     ladder_.resize(policy_.max_attempts());
   }
@@ -188,6 +275,16 @@ absl::Status MemoryStage::Prepare(const MemoryEstimate& estimate, MemoryDecision
         FormatBytes(after.free_bytes), " free of ", FormatBytes(after.total_bytes), " on device ",
         device, "); skipped: ", absl::StrJoin(decision.skipped_rungs(), "; "),
         ". Allow allow_cpu_fallback or allow_lossy_storage, or use a smaller index"));
+  }
+  // 6. Reserve before allocating, with the other runs on this host.
+  keeps_device_memory_ = estimate.keeps_device_memory;
+  stage_reservation_ = 0;
+  if (device_work) RETURN_IF_ERROR(ReserveInLedger(device, decision));
+  if (ladder_.empty()) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "no placement fits beside the other runs on this host: skipped: ",
+        absl::StrJoin(decision.skipped_rungs(), "; "),
+        ". Allow allow_cpu_fallback, raise memory.ledger_wait_seconds, or run fewer at once"));
   }
   return absl::OkStatus();
 }
@@ -235,6 +332,17 @@ absl::Status MemoryStage::RunPlaced(const PlacedWork& work, MemoryDecision& deci
   if (ladder_.empty()) {
     return absl::FailedPreconditionError("RunPlaced() before a successful Prepare()");
   }
+  // A stage whose output does not keep its device memory gives its reservation back when it ends.
+  struct ReleaseReservation {
+    MemoryStage* stage;
+    ~ReleaseReservation() {
+      if (stage->ledger_ != nullptr && stage->stage_reservation_ != 0 &&
+          !stage->keeps_device_memory_) {
+        stage->ledger_->Release(stage->stage_reservation_).IgnoreError();
+      }
+      stage->stage_reservation_ = 0;
+    }
+  } release{this};
   absl::Status last;
   for (const PlannedRung& planned : ladder_) {
     const char* rung = RungName(planned.placement.rung);

@@ -12,7 +12,15 @@
 //      and effective.
 //   5. Plan: the device bytes each rung of the ladder needs (pipelines/placement.h) from the
 //      stage's MemoryEstimate; rungs the policy forbids or that do not fit are skipped, with why.
+//      Memory other Trawl runs have reserved in the host's ledger counts as coming back.
 //      ResourceExhausted, with the numbers, when no rung is left.
+//   6. Ledger (memory/device_ledger.h): the first rung's memory is reserved before anything is
+//      allocated. While the runs' reservations leave too little, the stage waits (a progress line
+//      every 10 s, up to ledger_wait_seconds) when other runs' memory would make room, and drops
+//      the rung (recorded with why) when it would not, or when the wait times out. The
+//      reservation is released when RunPlaced ends, unless the stage's output keeps its device
+//      memory (MemoryEstimate.keeps_device_memory: an index), then when the run ends. Only the
+//      planned device (the first GPU) is reserved: a sharded rung's other GPUs are not.
 // RunPlaced() then runs the work on the rungs in order, each with a fresh stream per device (and
 // fresh StandardGpuResources for FAISS work), moving down only on allocation failures
 // (ResourceExhausted) and recording each attempt with the library's own message.
@@ -31,6 +39,7 @@
 #include <string>
 #include <vector>
 
+#include "memory/device_ledger.h"
 #include "memory/gpu_device.h"
 #include "memory/host_memory.h"
 #include "pipelines/pipeline.pb.h"
@@ -78,12 +87,20 @@ class MemoryStage : public MemoryManager {
   // them.
   absl::Status RunOnRung(const PlannedRung& planned, const PlacedWork& work);
   int64_t MinHostBytes() const;
+  // Step 6: reserves the first GPU rung's memory on `device`, waiting or dropping rungs.
+  absl::Status ReserveInLedger(int device, MemoryDecision& decision);
+  // Bytes other runs have reserved on `device` (0 without a ledger or when it cannot be read).
+  int64_t ReservedByOthers(int device);
 
   const MemoryPolicy policy_;
   GpuDevice* device_;                // not owned
   ResourcesFactory factory_;         // StandardGpuResources per attempt, for estimates that ask
   HostMemorySources host_sources_;   // where host memory is read from
   std::vector<PlannedRung> ladder_;  // the last Prepare()'s rungs, in order
+  // The host's ledger of reserved device memory; null without a real device or with no_ledger.
+  std::unique_ptr<DeviceLedger> ledger_;
+  int64_t stage_reservation_ = 0;     // the prepared stage's reservation (0: none)
+  bool keeps_device_memory_ = false;  // whether it outlives the stage (MemoryEstimate)
 };
 
 }  // namespace trawl

@@ -3,11 +3,14 @@
 // with results equal to an unconstrained run's (float16: recall@10 >= 0.99 against exact).
 #include "memory/memory_stage.h"
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "memory/device_ledger.h"
 #include "memory/simulated_gpu_device.h"
 #include "pipelines/config_loader.h"
 #include "pipelines/runner.h"
@@ -358,6 +361,89 @@ TEST(MemoryStageGenericTest, OwnBuffersGetDeviceStreamAndBudgetPerRung) {
   EXPECT_EQ(seen[1].budget_bytes, (100 + 768) * kMiB);
   EXPECT_EQ(decision.final_rung(), "reduced");
   EXPECT_EQ(decision.attempt(0).error(), "out of memory allocating 1000 MiB of tiles");
+}
+
+// The host's ledger: runs sharing a card reserve before they allocate.
+class MemoryStageLedgerTest : public ::testing::Test {
+ protected:
+  MemoryStageLedgerTest() {
+    spec_.total_bytes = spec_.free_bytes = 24576 * kMiB;
+    policy_.set_ledger_path(std::string(std::getenv("TEST_TMPDIR")) + "/ledger-" +
+                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    estimate_.device_bytes = 8000 * kMiB;         // + 1.5 GiB temp on the full rung
+    estimate_.reduced_device_bytes = 100 * kMiB;  // + 768 MiB temp on the reduced rung
+  }
+
+  SimulatedGpuSpec spec_;
+  MemoryPolicy policy_;
+  MemoryEstimate estimate_;
+};
+
+TEST_F(MemoryStageLedgerTest, WaitsWhileAnotherRunHoldsMemoryThatWillComeBack) {
+  SimulatedGpuDevice device(spec_);
+  DeviceLedger other(policy_.ledger_path());
+  ASSERT_GT(*other.TryReserve(0, 20000 * kMiB, int64_t{1} << 50, "full rung"), 0);
+  std::thread release([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    ASSERT_TRUE(other.ReleaseAll().ok());
+  });
+  {
+    MemoryStage memory(policy_, &device, /*factory=*/nullptr);
+    MemoryDecision decision;
+    absl::Status status = memory.Prepare(estimate_, decision);
+    release.join();
+    ASSERT_TRUE(status.ok()) << status;
+    // 20000 MiB + 9536 MiB exceed the card less 2%: it waited for the other run, then reserved
+    // the full rung.
+    EXPECT_THAT(decision.ledger(), ::testing::StartsWith("reserved 9.3 GiB on GPU 0 for the full "
+                                                         "rung; others held 0 B after waiting"));
+    ASSERT_EQ(other.Others(0)->size(), 1);  // the stage's reservation, seen by the other run
+    EXPECT_EQ((*other.Others(0))[0].bytes, 9536 * kMiB);
+    // The work runs; the stage keeps no device memory after it: the reservation goes with it.
+    ASSERT_TRUE(
+        memory.RunPlaced([](const DevicePlacement&) { return absl::OkStatus(); }, decision).ok());
+    EXPECT_TRUE(other.Others(0)->empty());
+    // An index's reservation stays until the run ends.
+    estimate_.keeps_device_memory = true;
+    ASSERT_TRUE(memory.Prepare(estimate_, decision).ok());
+    ASSERT_TRUE(
+        memory.RunPlaced([](const DevicePlacement&) { return absl::OkStatus(); }, decision).ok());
+    EXPECT_EQ(other.Others(0)->size(), 1);
+  }
+  EXPECT_TRUE(other.Others(0)->empty());  // released with the memory stage
+}
+
+TEST_F(MemoryStageLedgerTest, WithoutWaitingTakesTheRungThatFitsBesideTheOthers) {
+  policy_.set_ledger_wait_seconds(-1);
+  SimulatedGpuDevice device(spec_);
+  DeviceLedger other(policy_.ledger_path());
+  ASSERT_GT(*other.TryReserve(0, 20000 * kMiB, int64_t{1} << 50, "full rung"), 0);
+  MemoryStage memory(policy_, &device, /*factory=*/nullptr);
+  MemoryDecision decision;
+  ASSERT_TRUE(memory.Prepare(estimate_, decision).ok());
+  EXPECT_THAT(decision.ledger(), ::testing::StartsWith("reserved 868 MiB on GPU 0 for the reduced "
+                                                       "rung; others held 19.5 GiB"));
+  EXPECT_THAT(decision.skipped_rungs(),
+              ::testing::Contains(::testing::StartsWith(
+                  "full: the ledger still has 19.5 GiB reserved by other runs on GPU 0, 9.3 GiB "
+                  "needed of 23.5 GiB (waited")));
+}
+
+TEST_F(MemoryStageLedgerTest, DoesNotWaitWhenTheOthersEndingWouldNotMakeRoom) {
+  // 20.6 GiB in use, 4 GiB of it reserved by another run: even when it ends, 6 GiB would be free,
+  // less than the full rung's 9.3 GiB; the full rung is dropped at once and the reduced one
+  // reserved, however long waiting may be.
+  spec_.free_bytes = 2000 * kMiB;
+  SimulatedGpuDevice device(spec_);
+  DeviceLedger other(policy_.ledger_path());
+  ASSERT_GT(*other.TryReserve(0, 4000 * kMiB, int64_t{1} << 50, "full rung"), 0);
+  MemoryStage memory(policy_, &device, /*factory=*/nullptr);
+  MemoryDecision decision;
+  const absl::Time start = absl::Now();
+  ASSERT_TRUE(memory.Prepare(estimate_, decision).ok());
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  EXPECT_THAT(decision.skipped_rungs(), ::testing::Contains(::testing::StartsWith("full: needs ")));
+  EXPECT_THAT(decision.ledger(), ::testing::HasSubstr("for the reduced rung"));
 }
 
 }  // namespace

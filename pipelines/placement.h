@@ -90,6 +90,9 @@ struct MemoryEstimate {
   // `replicate`: copies, not shards.
   int spread_over = 0;
   bool replicate = false;
+  // The stage's output holds its device memory after the stage ends (a built or read index): the
+  // host's ledger keeps its reservation until the run ends instead of releasing it with the stage.
+  bool keeps_device_memory = false;
 };
 
 using PlacedWork = std::function<absl::Status(const DevicePlacement&)>;

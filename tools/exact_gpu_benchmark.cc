@@ -5,8 +5,9 @@
 // Data as shared/anchors/torch_peer.py generates it: 1,000 cluster centres N(0, 4^2) per
 // component, each vector a centre plus N(0, 1) noise; queries from the same clusters. For each
 // point (corpus rows x dim) and k: queries/s of each engine (best of 3 after a warm-up, 10,000
-// queries), their ratio, Trawl's exactness against a float64 CPU reference on the first queries
-// (ids equal except among equal float64 scores), its candidates per query, and the fraction of
+// queries), their ratio, each engine's ids against a float64 CPU reference (ExactKnn, ties to the
+// smaller row, as Trawl's) on the first queries, position by position (one id out of place shifts
+// the rest of that list), Trawl's candidates per query, and the fraction of
 // the card's fp16 tensor-core peak its scoring GEMM reaches (the peak: a large cuBLAS fp16 GEMM
 // measured in the same process). One line per point, ending "ratio_to_faiss: R.RR".
 //
@@ -181,8 +182,8 @@ int Main() {
       });
       const exact_gpu::SearchStats stats = (*trawl)->last_stats();
 
-      // Exactness on the first queries: ids as the float64 reference's, except among equal
-      // float64 scores (both rank those by row, so they agree there too).
+      // Exactness on the first queries: ids position by position against the float64 reference
+      // (equal float64 scores rank by row in both, so ties need no exemption).
       DenseMatrix check;
       check.rows = std::min(absl::GetFlag(FLAGS_check_queries), nq);
       check.dim = d;

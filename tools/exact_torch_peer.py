@@ -1,5 +1,6 @@
 # PyTorch brute force (matmul + topk), the peer of tools/exact_gpu_benchmark.cc: the same method
-# and data generator as shared/anchors/torch_peer.py (1,000 centres N(0, 4^2), noise N(0, 1),
+# and data generator as shared/anchors/torch_peer.py (1,000 centres N(0, 4^2), noise N(0, 1), the
+# distribution of the benchmark's data, drawn by torch's generator;
 # fp32, no TF32), at each benchmark point. The batch is lowered where 2048 x rows fp32 scores
 # would not fit (at most 8 GiB of scores). Prints "rows dim k qps" lines.
 #   python3 tools/exact_torch_peer.py 1000000x128,1000000x768,10000000x128 10,100 10000

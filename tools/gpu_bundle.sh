@@ -36,10 +36,12 @@ fi
 mkdir -p "$STAGE/trawl/configs/sweeps" "$STAGE/trawl/tests/testdata"
 cp configs/*.pbtxt "$STAGE/trawl/configs/"
 cp configs/sweeps/*.pbtxt "$STAGE/trawl/configs/sweeps/"
+mkdir -p "$STAGE/trawl/tools/concurrency"
+cp tools/concurrency/*.pbtxt "$STAGE/trawl/tools/concurrency/"
 cp -r tests/testdata/dense "$STAGE/trawl/tests/testdata/"
 # The PyTorch peer (../shared/anchors), run beside Trawl when the GPU machine has torch.
 [ -f "$ROOT/../shared/anchors/torch_peer.py" ] && cp "$ROOT/../shared/anchors/torch_peer.py" "$STAGE/"
-cp tools/run_gpu_bundle.sh tools/exact_torch_peer.py "$STAGE/"
+cp tools/run_gpu_bundle.sh tools/exact_torch_peer.py tools/gpu_concurrency.sh "$STAGE/"
 
 # Shared libraries: everything ldd resolves except glibc, the C++ runtime and CUDA's own.
 SKIP='^(linux-vdso|ld-linux|libc\.|libm\.|libdl\.|libpthread\.|librt\.|libstdc\+\+|libgcc_s|libcuda\.|libcudart|libcublas|libcublasLt)'

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs on the lent GPU machine: unpacks the bundle made by tools/gpu_bundle.sh and runs every GPU
-# test, the quickstart and the GPU benchmarks, writing logs and reports under $OUT.
+# test, the quickstart and the GPU benchmarks, writing logs and reports under $OUT; with
+# TRAWL_CONCURRENCY=1 also tools/gpu_concurrency.sh, with TRAWL_SWEEPS=1 the nprobe sweeps.
 #
 #   bash tools/run_gpu_bundle.sh .bundle/trawl_gpu.tar.xz
 set -uo pipefail
@@ -33,7 +34,8 @@ LOG="$OUT/gpu_tests.log"
   done
   rm -f "$OUT/splade_maxscore.run"
 } 2>&1 | tee "$LOG"
-# TRAWL_BENCHMARKS="exact_gpu_benchmark ..." runs only those (default: every benchmark).
+# TRAWL_BENCHMARKS="exact_gpu_benchmark ..." runs only those (default: every benchmark; "none":
+# none).
 for bench in "$B"/bin/*_benchmark; do
   [ -e "$bench" ] || continue
   name=$(basename "$bench")
@@ -55,6 +57,12 @@ for bench in "$B"/bin/*_benchmark; do
   fi
   OMP_NUM_THREADS=8 "$bench" --out="$OUT/$name.txt" "${args[@]}" 2>&1 | tee -a "$LOG"
 done
+# Several pipelines sharing the card through the memory ledger, against serial and no ledger.
+if [ "${TRAWL_CONCURRENCY:-0}" = 1 ]; then
+  echo "== gpu_concurrency.sh" | tee -a "$LOG"
+  bash "$B/gpu_concurrency.sh" "$B" "$OUT" 4 2>&1 | tee "$OUT/concurrency.txt" | tee -a "$LOG"
+  tar -C "$OUT" -czf "$OUT/concurrency.tgz" concurrency && rm -rf "$OUT/concurrency"
+fi
 # The IVF-Flat and IVF-PQ recall / throughput sweeps over nprobe on 1M x 128 (summary.csv and
 # plot.svg per sweep), when asked: several minutes.
 if [ "${TRAWL_SWEEPS:-0}" = 1 ]; then

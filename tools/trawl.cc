@@ -6,7 +6,7 @@
 //   trawl stages
 //
 //   trawl eval [trec_eval's options] QRELS RUN
-//   trawl sweep SWEEP [--output_dir=DIR] [--keep_failed]
+//   trawl sweep SWEEP [--output_dir=DIR] [--keep_failed] [--parallel=N]
 //
 // Paths resolve against the directory the user ran from (BUILD_WORKING_DIRECTORY under
 // `bazel run`). On error: exit status 1 and one line on stderr (validate prints every problem,
@@ -52,6 +52,9 @@ ABSL_FLAG(std::string, output_dir, "",
           "output_dir, else sweep_<name>)");
 ABSL_FLAG(bool, verbose, false,
           "log what the framework and the memory stage do (glog lines on stderr); quiet otherwise");
+ABSL_FLAG(int32_t, parallel, 1,
+          "sweep: points run side by side (each its own process; on one GPU they share it "
+          "through the memory ledger, waiting for each other's memory)");
 ABSL_FLAG(bool, keep_failed, false,
           "sweep: keep the results of points that failed, crashed or timed out instead of "
           "running them again");
@@ -76,7 +79,8 @@ constexpr char kUsage[] =
     "  trawl validate CONFIG [--explain [--simulate_gpu_mb=N]]    check a config, run nothing\n"
     "  trawl eval [-q] [-c] [-n] [-J] [-M N] [-l N] [-N N] [-m MEASURE]... QRELS RUN   as "
     "trec_eval\n"
-    "  trawl sweep SWEEP [--output_dir=DIR] [--device=...] [--keep_failed]   a grid of isolated, "
+    "  trawl sweep SWEEP [--output_dir=DIR] [--device=...] [--keep_failed] [--parallel=N]   a grid "
+    "of isolated, "
     "resumable runs\n"
     "  trawl stages                                               list registered stages";
 
@@ -251,6 +255,11 @@ int Sweep(const std::string& path) {
   options.sweep_path = path;
   options.output_dir = absl::GetFlag(FLAGS_output_dir);
   options.keep_failed = absl::GetFlag(FLAGS_keep_failed);
+  options.parallel = absl::GetFlag(FLAGS_parallel);
+  if (options.parallel < 1) {
+    std::fprintf(stderr, "trawl: --parallel must be >= 1, got %d\n", options.parallel);
+    return 2;
+  }
   char self[4096];
   const ssize_t length = readlink("/proc/self/exe", self, sizeof(self) - 1);
   if (length <= 0) return Fail("cannot find this binary (/proc/self/exe) to run sweep points");

@@ -80,10 +80,10 @@ class ExactKnnStage : public Stage<dense::ExactKnnOptions> {
   absl::Status Open(const dense::ExactKnnOptions& options) override {
     if (options.k() < 0) return absl::InvalidArgumentError("k must be >= 0 (0 means 100)");
     if (options.threads() < 0) return absl::InvalidArgumentError("threads must be >= 0");
-    if (options.engine() == dense::TRAWL && options.k() > exact_gpu::kMaxK) {
-      return absl::InvalidArgumentError(absl::StrCat("k = ", options.k(),
-                                                     " exceeds the TRAWL engine's limit of ",
-                                                     exact_gpu::kMaxK, "; set cpu_only"));
+    if (options.engine() == dense::TRAWL && !options.cpu_only() && options.k() > exact_gpu::kMaxK) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("k = ", options.k(), " exceeds the TRAWL engine's limit of ",
+                       exact_gpu::kMaxK, "; use engine FAISS or cpu_only"));
     }
     options_ = options;
     if (options_.k() == 0) options_.set_k(100);

@@ -96,6 +96,7 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
       estimate.replicate = !options_.shard();
     }
     estimate.spread_over = options_.gpus() == -1 ? 1 << 20 : options_.gpus();
+    estimate.keeps_device_memory = true;  // the index stays on the GPU for the searches
     return estimate;
   }
 

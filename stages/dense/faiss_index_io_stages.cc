@@ -88,6 +88,7 @@ class FaissIndexReadStage : public Stage<dense::FaissIndexReadOptions> {
     estimate.device_bytes = bytes;
     estimate.faiss_resources = true;
     estimate.temp_bytes = 1024 * 4 * 65536;  // a search tile, as for a built Flat index
+    estimate.keeps_device_memory = true;     // the index stays on the GPU for the searches
     return estimate;
   }
 

@@ -73,11 +73,6 @@ class FaissSearchStage : public Stage<dense::FaissSearchOptions> {
     estimate.host_bytes = queries->bytes() + results;
     // Searches run where the index lives: on its GPU (reusing its resources), else on the CPU.
     estimate.device_bytes = index->on_gpu() ? queries->bytes() + results : 0;
-    if (const auto* trawl = dynamic_cast<const TrawlExactIndex*>(index->index.get())) {
-      // Its search scratch, allocated at the first search and kept with the index.
-      estimate.device_bytes +=
-          trawl->ScratchBytes(static_cast<int>(std::min<int64_t>(k_, exact_gpu::kMaxK)));
-    }
     estimate.resident_device = index->on_gpu() ? index->device : -1;
     return estimate;
   }

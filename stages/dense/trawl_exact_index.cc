@@ -76,26 +76,37 @@ void TrawlExactIndex::search(idx_t n, const float* x, idx_t k, float* distances,
                          "k = %ld: the exact GPU engine takes 1..%d", static_cast<long>(k),
                          exact_gpu::kMaxK);
   const int kk = static_cast<int>(k);
-  // Each shard's top k (rows local to the shard), searched on all shards at once.
-  std::vector<std::vector<int64_t>> rows(shards_.size(), std::vector<int64_t>(n * k));
-  std::vector<std::vector<double>> scores(shards_.size(), std::vector<double>(n * k));
-  std::vector<exact_gpu::SearchStats> stats(shards_.size());
-  std::vector<std::string> errors(shards_.size());
-  std::vector<char> out_of_memory(shards_.size(), 0);
+  static_assert(sizeof(idx_t) == sizeof(int64_t), "FAISS ids are 64-bit");
+  // Buffers are kept between searches: fresh ones cost page faults comparable to the search.
+  last_scores_.resize(n * k);
+  const size_t shards = shards_.size();
+  shard_rows_.resize(shards > 1 ? shards : 0);
+  shard_scores_.resize(shards > 1 ? shards : 0);
+  std::vector<exact_gpu::SearchStats> stats(shards);
+  std::vector<std::string> errors(shards);
+  std::vector<char> out_of_memory(shards, 0);
   auto run = [&](size_t s) {
+    int64_t* rows = reinterpret_cast<int64_t*>(labels);
+    double* scores = last_scores_.data();
+    if (shards > 1) {  // each shard's own top k, merged below
+      shard_rows_[s].resize(n * k);
+      shard_scores_[s].resize(n * k);
+      rows = shard_rows_[s].data();
+      scores = shard_scores_[s].data();
+    }
     bool oom = false;
-    errors[s] = exact_gpu::Search(shards_[s].corpus, x, n, kk, params_, rows[s].data(),
-                                  scores[s].data(), &stats[s], &oom);
+    errors[s] =
+        exact_gpu::Search(shards_[s].corpus, x, n, kk, params_, rows, scores, &stats[s], &oom);
     out_of_memory[s] = oom;
   };
-  if (shards_.size() == 1) {
+  if (shards == 1) {
     run(0);
   } else {
     std::vector<std::thread> threads;
-    for (size_t s = 0; s < shards_.size(); ++s) threads.emplace_back(run, s);
+    for (size_t s = 0; s < shards; ++s) threads.emplace_back(run, s);
     for (std::thread& thread : threads) thread.join();
   }
-  for (size_t s = 0; s < shards_.size(); ++s) {
+  for (size_t s = 0; s < shards; ++s) {
     if (errors[s].empty()) continue;
     // The ladder recognises allocation failures by these words.
     FAISS_THROW_FMT("exact GPU search on GPU %d: %s%s", shards_[s].device, errors[s].c_str(),
@@ -110,9 +121,23 @@ void TrawlExactIndex::search(idx_t n, const float* x, idx_t k, float* distances,
     last_stats_.select_seconds += one.select_seconds;
     last_stats_.rerank_seconds += one.rerank_seconds;
   }
-  // Merge: per query, the k best of the shards' lists by (score desc, global row asc). Each list
-  // is already in that order, so a k-way merge by shard heads.
-  last_scores_.assign(n * k, -std::numeric_limits<double>::infinity());
+  if (shards > 1) Merge(n, k, labels);
+  // FAISS reports L2 as the squared distance, smaller first; scores are its negation.
+  const bool l2 = metric_type == faiss::METRIC_L2;
+  for (idx_t i = 0; i < n * k; ++i) {
+    if (labels[i] < 0) {
+      labels[i] = -1;
+      distances[i] =
+          l2 ? std::numeric_limits<float>::infinity() : -std::numeric_limits<float>::infinity();
+    } else {
+      distances[i] = static_cast<float>(l2 ? -last_scores_[i] : last_scores_[i]);
+    }
+  }
+}
+
+void TrawlExactIndex::Merge(idx_t n, idx_t k, idx_t* labels) const {
+  // Per query, the k best of the shards' lists by (score desc, global row asc). Each list is
+  // already in that order: a k-way merge by shard heads.
   std::vector<size_t> head(shards_.size());
   for (idx_t q = 0; q < n; ++q) {
     std::fill(head.begin(), head.end(), 0);
@@ -122,9 +147,9 @@ void TrawlExactIndex::search(idx_t n, const float* x, idx_t k, float* distances,
       int64_t best_row = 0;
       for (size_t s = 0; s < shards_.size(); ++s) {
         if (head[s] >= static_cast<size_t>(k)) continue;
-        const int64_t local = rows[s][q * k + head[s]];
+        const int64_t local = shard_rows_[s][q * k + head[s]];
         if (local < 0) continue;
-        const double score = scores[s][q * k + head[s]];
+        const double score = shard_scores_[s][q * k + head[s]];
         const int64_t row = shards_[s].first_row + local;
         if (best < 0 || score > best_score || (score == best_score && row < best_row)) {
           best = static_cast<int>(s);
@@ -133,18 +158,9 @@ void TrawlExactIndex::search(idx_t n, const float* x, idx_t k, float* distances,
         }
       }
       const idx_t out = q * k + j;
-      if (best < 0) {
-        labels[out] = -1;
-        distances[out] = metric_type == faiss::METRIC_L2 ? std::numeric_limits<float>::infinity()
-                                                         : -std::numeric_limits<float>::infinity();
-        continue;
-      }
-      ++head[best];
-      labels[out] = best_row;
-      last_scores_[out] = best_score;
-      // FAISS reports L2 as the squared distance, smaller first; scores are its negation.
-      distances[out] =
-          static_cast<float>(metric_type == faiss::METRIC_L2 ? -best_score : best_score);
+      labels[out] = best < 0 ? -1 : best_row;
+      last_scores_[out] = best < 0 ? -std::numeric_limits<double>::infinity() : best_score;
+      if (best >= 0) ++head[best];
     }
   }
 }

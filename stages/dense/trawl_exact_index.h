@@ -78,7 +78,13 @@ class TrawlExactIndex : public faiss::Index {
   dense::Metric dense_metric_ = dense::L2;
   exact_gpu::SearchParams params_;
   std::vector<Shard> shards_;
+  // Writes the merged top k of the shards' lists (shard_rows_, shard_scores_) into `labels` and
+  // last_scores_.
+  void Merge(idx_t n, idx_t k, idx_t* labels) const;
+
   mutable std::vector<double> last_scores_;
+  mutable std::vector<std::vector<int64_t>> shard_rows_;  // per shard, when sharded
+  mutable std::vector<std::vector<double>> shard_scores_;
   mutable exact_gpu::SearchStats last_stats_;
 };
 

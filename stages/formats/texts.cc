@@ -208,9 +208,16 @@ class TrecDocuments {
 
 absl::StatusOr<TextCollection> ParseTopics(LineReader& lines, TopicField field) {
   // Topic files are small: parsed whole, by the one TREC topic parser (trec.h).
-  std::string text;
+  std::string text, fixed;
+  int64_t replaced_lines = 0;
   absl::string_view line;
-  while (lines.Next(&line)) absl::StrAppend(&text, line, "\n");
+  while (lines.Next(&line)) {
+    if (ReplaceInvalidUtf8(line, &fixed)) {
+      ++replaced_lines;
+      line = fixed;
+    }
+    absl::StrAppend(&text, line, "\n");
+  }
   RETURN_IF_ERROR(lines.status());
   ASSIGN_OR_RETURN(std::vector<Query> topics, ParseTrecTopics(text, lines.source()));
   TextCollection collection;
@@ -219,18 +226,19 @@ absl::StatusOr<TextCollection> ParseTopics(LineReader& lines, TopicField field) 
     ids.Add(topic.id);
     switch (field) {
       case TopicField::kTitle:
-        collection.texts.push_back(std::move(topic.text));
+        collection.texts.push_back(std::move(topic.title));
         break;
       case TopicField::kDescription:
         collection.texts.push_back(std::move(topic.description));
         break;
       case TopicField::kTitleAndDescription:
         collection.texts.push_back(
-            absl::StrCat(topic.text, topic.description.empty() ? "" : " ", topic.description));
+            absl::StrCat(topic.title, topic.description.empty() ? "" : " ", topic.description));
         break;
     }
   }
   collection.ids = std::move(ids).Build();
+  collection.replaced_lines = replaced_lines;
   return collection;
 }
 

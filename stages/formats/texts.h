@@ -12,7 +12,8 @@
 // All of them plain or gzip-compressed (".gz" after the extension). Blank lines are skipped; CRLF
 // line ends and a UTF-8 byte order mark read as the plain file does. Bytes that are not UTF-8
 // (legacy Latin-1 collections) are replaced by U+FFFD, as Java's UTF-8 decoder does when Anserini
-// reads such a file; `replaced_lines` counts the lines where that happened. A record without text
+// reads such a file — in ids too, so two ids differing only there become one id, reported as a
+// duplicate; `replaced_lines` counts the lines where that happened. A record without text
 // (an empty "contents") is kept: it is a document that matches nothing.
 //
 // Errors are InvalidArgument naming the file and line: a line that is not a record of the format,

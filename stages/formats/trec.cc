@@ -208,8 +208,8 @@ absl::StatusOr<std::vector<Query>> ParseTrecTopics(absl::string_view text,
     } else if (absl::StartsWith(line, "<title>")) {
       absl::string_view title = absl::StripAsciiWhitespace(line.substr(7));
       absl::ConsumePrefix(&title, "Topic:");
-      current.text = std::string(absl::StripAsciiWhitespace(title));
-      field = &current.text;
+      current.title = std::string(absl::StripAsciiWhitespace(title));
+      field = &current.title;
     } else if (absl::StartsWith(line, "<desc>")) {
       absl::string_view description = absl::StripAsciiWhitespace(line.substr(6));
       absl::ConsumePrefix(&description, "Description:");

@@ -49,10 +49,10 @@ struct TrecRun {
   std::string tag;  // the last line's run tag, as trec_eval prints it ("" for MS MARCO runs)
 };
 
-// A TREC topic: its title (`text`) and description, each on one line.
+// A TREC topic: its title and description, each joined onto one line.
 struct Query {
   std::string id;
-  std::string text;
+  std::string title;
   std::string description;
 };
 

@@ -36,7 +36,7 @@ std::string Canonical(const std::string& format, const std::string& bytes) {
   if (!queries.ok()) return error(queries.status());
   std::string out;
   for (const Query& q : *queries) {
-    absl::StrAppend(&out, q.id, "|", q.text, "|", q.description, ";");
+    absl::StrAppend(&out, q.id, "|", q.title, "|", q.description, ";");
   }
   return out;
 }

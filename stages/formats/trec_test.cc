@@ -88,9 +88,9 @@ TEST(TrecFormatTest, TrecTopics) {
       "topics");
   ASSERT_EQ(topics.size(), 2);
   EXPECT_EQ(topics[0].id, "301");
-  EXPECT_EQ(topics[0].text, "International Organized Crime");
+  EXPECT_EQ(topics[0].title, "International Organized Crime");
   EXPECT_EQ(topics[0].description, "x");
-  EXPECT_EQ(topics[1].text, "Poliomyelitis");
+  EXPECT_EQ(topics[1].title, "Poliomyelitis");
   EXPECT_EQ(topics[1].description, "");
   EXPECT_EQ(ParseTrecTopics("<top>\n<num> 1\n", "t").status().message(),
             "t:3: expected </top> at the end of the file, found \"end of file\"");

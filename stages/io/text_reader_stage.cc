@@ -48,6 +48,11 @@ class TextReaderStage : public Stage<io::TextReaderOptions> {
         ASSIGN_OR_RETURN(read_.format, TextFormatFromPath(path_));
       }
     }
+    if (options.topic_field() != io::TextReaderOptions::TITLE &&
+        read_.format != TextFormat::kTrecTopics) {
+      return absl::InvalidArgumentError(
+          "topic_field applies to TREC topics only; this file is not read as TREC_TOPICS");
+    }
     switch (options.topic_field()) {
       case io::TextReaderOptions::DESCRIPTION:
         read_.topic_field = TopicField::kDescription;

@@ -109,7 +109,8 @@ class Rm3Stage : public Stage<sparse::Rm3Options> {
           absl::StrCat("results name ", results->doc_ids.size(), " documents but term_counts has ",
                        docs->rows, " rows: both must come from the same collection"));
     }
-    // Document frequencies for the filter's 10% rule, over documents that have terms.
+    // Document frequencies for the filter's 10% rule, over documents that have terms (Anserini
+    // divides by the index's documents, which also counts documents of stop words only).
     std::vector<int64_t> doc_freq(docs->vocabulary->size(), 0);
     int64_t num_docs = 0;
     for (int64_t r = 0; r < docs->rows; ++r) num_docs += docs->row_size(r) > 0;

@@ -151,5 +151,54 @@ TEST(TextStagesTest, Rm3AsAnserini) {
   EXPECT_EQ(got, want);
 }
 
+// Anserini's default feedback-term filter: 2 to 20 characters of [a-z0-9], in at most 10% of the
+// documents that have terms.
+TEST(TextStagesTest, Rm3FiltersFeedbackTermsAsAnserini) {
+  SparseMatrix counts;
+  counts.vocabulary = std::make_shared<std::vector<std::string>>(
+      std::vector<std::string>{"ab", "q", "caf\xc3\xa9", "common", "rare", "filler"});
+  // Document 0, the only feedback document: ab 2, q 5 (too short), café 4 (not [a-z0-9]),
+  // common 3 (in 3 of 20 documents: 15%), rare 1. Documents 1-2 hold "common", 3-19 "filler".
+  counts.terms = {0, 1, 2, 3, 4};
+  counts.weights = {2, 5, 4, 3, 1};
+  counts.row_offsets = {0, 5};
+  for (int d = 1; d < 20; ++d) {
+    counts.terms.push_back(d < 3 ? 3 : 5);
+    counts.weights.push_back(1);
+    counts.row_offsets.push_back(static_cast<int64_t>(counts.terms.size()));
+  }
+  counts.rows = 20;
+  SparseMatrix query;
+  query.vocabulary = std::make_shared<std::vector<std::string>>(std::vector<std::string>{"zz"});
+  query.rows = 1;
+  query.row_offsets = {0, 1};
+  query.terms = {0};
+  query.weights = {1};
+  RankedLists first;
+  first.num_queries = 1;
+  first.k = 1;
+  first.doc_rows = {0};
+  first.scores = {1};
+  auto rm3 = StageTestRunner::Create("type: \"rm3\"");
+  ASSERT_TRUE(rm3.ok()) << rm3.status();
+  rm3->SetInput("queries", query);
+  rm3->SetInput("results", first);
+  rm3->SetInput("term_counts", counts);
+  ASSERT_TRUE(rm3->Run().ok());
+  const SparseMatrix& expanded = *rm3->Output<SparseMatrix>("vectors");
+  // Kept: ab 2, rare 1 -> model ab 2/3, rare 1/3; with the query (zz 1) at weight 0.5 each.
+  std::vector<std::pair<std::string, float>> got;
+  for (int64_t e = 0; e < expanded.nonzeros(); ++e) {
+    got.emplace_back((*expanded.vocabulary)[expanded.terms[e]], expanded.weights[e]);
+  }
+  ASSERT_EQ(got.size(), 3);
+  EXPECT_EQ(got[0].first, "ab");
+  EXPECT_FLOAT_EQ(got[0].second, 1.0f / 3);
+  EXPECT_EQ(got[1].first, "rare");
+  EXPECT_FLOAT_EQ(got[1].second, 1.0f / 6);
+  EXPECT_EQ(got[2].first, "zz");
+  EXPECT_FLOAT_EQ(got[2].second, 0.5f);
+}
+
 }  // namespace
 }  // namespace trawl

@@ -54,6 +54,10 @@ const std::vector<std::string>& TextAnalyzer::EnglishStopWords() {
 }
 
 absl::StatusOr<TextAnalyzer> TextAnalyzer::Create(const text::AnalyzerOptions& options) {
+  if (options.keep_stopwords() && !options.stopwords().empty()) {
+    return absl::InvalidArgumentError(
+        "stopwords and keep_stopwords contradict each other; set one");
+  }
   UErrorCode status = U_ZERO_ERROR;
   TextAnalyzer analyzer;
   analyzer.words_.reset(icu::BreakIterator::createWordInstance(icu::Locale::getRoot(), status));

@@ -41,7 +41,8 @@ namespace trawl {
 
 class TextAnalyzer {
  public:
-  // Internal when ICU cannot create its word break iterator (missing ICU data).
+  // InvalidArgument for stopwords with keep_stopwords; Internal when ICU cannot create its word
+  // break iterator (missing ICU data).
   static absl::StatusOr<TextAnalyzer> Create(const text::AnalyzerOptions& options);
 
   TextAnalyzer(const TextAnalyzer& other);

@@ -66,18 +66,13 @@ class RandomProjectionStage : public Stage<transform::RandomProjectionOptions> {
 
   absl::Status Run(StageContext& ctx) override {
     ASSIGN_OR_RETURN(const SparseMatrix* sparse, ctx.Input<SparseMatrix>("vectors"));
-    // Each term's direction, once.
-    std::vector<float> directions(sparse->vocabulary->size() * dim_);
-    const float unit = 1.0f / std::sqrt(static_cast<float>(dim_));
-    for (size_t t = 0; t < sparse->vocabulary->size(); ++t) {
-      uint64_t state = TermHash((*sparse->vocabulary)[t], seed_);
-      for (int j = 0; j < dim_; j += 64) {
-        const uint64_t bits = SplitMix64(state);
-        for (int b = 0; b < 64 && j + b < dim_; ++b) {
-          directions[t * dim_ + j + b] = (bits >> b) & 1 ? unit : -unit;
-        }
-      }
+    // Each term's stream, hashed once; its direction's signs are drawn as each entry is added
+    // (a table of directions would take vocabulary x dim floats).
+    std::vector<uint64_t> term_seeds(sparse->vocabulary->size());
+    for (size_t t = 0; t < term_seeds.size(); ++t) {
+      term_seeds[t] = TermHash((*sparse->vocabulary)[t], seed_);
     }
+    const float unit = 1.0f / std::sqrt(static_cast<float>(dim_));
     DenseMatrix dense;
     dense.rows = sparse->rows;
     dense.dim = dim_;
@@ -86,8 +81,12 @@ class RandomProjectionStage : public Stage<transform::RandomProjectionOptions> {
     for (int64_t r = 0; r < sparse->rows; ++r) {
       float* out = dense.data.data() + r * dim_;
       for (int64_t e = sparse->row_offsets[r]; e < sparse->row_offsets[r + 1]; ++e) {
-        const float* direction = directions.data() + static_cast<int64_t>(sparse->terms[e]) * dim_;
-        for (int j = 0; j < dim_; ++j) out[j] += sparse->weights[e] * direction[j];
+        uint64_t state = term_seeds[sparse->terms[e]];
+        const float step = sparse->weights[e] * unit;
+        for (int j = 0; j < dim_; j += 64) {
+          const uint64_t bits = SplitMix64(state);
+          for (int b = 0; b < 64 && j + b < dim_; ++b) out[j + b] += (bits >> b) & 1 ? step : -step;
+        }
       }
     }
     return ctx.SetOutput("vectors", std::move(dense));

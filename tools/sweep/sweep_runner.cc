@@ -6,10 +6,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -60,20 +62,23 @@ std::string LastLine(const std::string& path) {
 std::string RunInChildProcess(const std::vector<std::string>& argv, const std::string& log_path,
                               int timeout_seconds) {
   const std::chrono::seconds timeout(timeout_seconds);
+  // Everything the child needs is made before fork: with other threads running (--parallel), the
+  // child may only make async-signal-safe calls until execv.
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
   const pid_t pid = fork();
   if (pid < 0) return absl::StrCat("fork failed: ", std::strerror(errno));
   if (pid == 0) {
-    const int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd >= 0) {
       dup2(fd, STDOUT_FILENO);
       dup2(fd, STDERR_FILENO);
       close(fd);
     }
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
     execv(args[0], args.data());
-    std::fprintf(stderr, "exec %s failed: %s\n", args[0], std::strerror(errno));
+    static const char kExecFailed[] = "exec of the trawl binary failed\n";
+    (void)!write(STDERR_FILENO, kExecFailed, sizeof(kExecFailed) - 1);
     _exit(127);
   }
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -292,7 +297,11 @@ absl::StatusOr<std::vector<sweep::PointResult>> RunSweep(const SweepRunOptions& 
   if (!finished.ok()) return finished.status();
   // The latest result of each (point, resolved config, run arguments): a later line (a rerun)
   // replaces an earlier one; a result of another config or other arguments is never reused.
-  const std::string run_args = absl::StrJoin(options.extra_run_args, " ");
+  // Points run side by side share the machine: their speed is not a serial run's, so --parallel
+  // is part of what a result is reused for.
+  std::vector<std::string> key_args = options.extra_run_args;
+  if (options.parallel > 1) key_args.push_back(absl::StrCat("--parallel=", options.parallel));
+  const std::string run_args = absl::StrJoin(key_args, " ");
   auto key = [](const std::string& id, const std::string& sha, const std::string& args) {
     return absl::StrCat(id, "\n", sha, "\n", args);
   };
@@ -306,46 +315,66 @@ absl::StatusOr<std::vector<sweep::PointResult>> RunSweep(const SweepRunOptions& 
   Progress progress(absl::StrCat("sweep ", sweep.name()), static_cast<int64_t>(points->size()));
   int64_t done = 0;
   size_t skipped = 0;
-  for (size_t i = 0; i < points->size(); ++i) {
-    const SweepPoint& point = (*points)[i];
-    const std::string config_sha256 = Sha256Hex(PipelineConfigText(point.config));
-    auto earlier = by_key.find(key(point.id, config_sha256, run_args));
-    // Unless asked to keep failures, only a successful result is reused.
-    if (earlier != by_key.end() && (earlier->second.ok() || options.keep_failed)) {
-      ++skipped;
-      progress.Update(++done, absl::StrCat(point.id, " (finished earlier)"));
-      all.push_back(earlier->second);
-      continue;
-    }
-    // Named by position and config: a point whose config changes gets new files, and a reused
-    // result's report and log stay its own.
-    const std::string base = absl::StrCat(out_dir, "/points/", i, "-", config_sha256.substr(0, 12));
-    std::ofstream(base + ".pbtxt") << "# sweep " << sweep.name() << " point " << point.id << "\n"
-                                   << PipelineConfigText(point.config);
-    std::vector<std::string> argv = {options.trawl_binary, "run", base + ".pbtxt",
-                                     absl::StrCat("--report=", base, ".json")};
-    argv.insert(argv.end(), options.extra_run_args.begin(), options.extra_run_args.end());
-    std::remove((base + ".json").c_str());
-    const std::string error = RunInChildProcess(argv, base + ".log", timeout);
+  // Results by point; workers take the next point to run, one process each.
+  std::vector<sweep::PointResult> by_point(points->size());
+  std::atomic<size_t> next{0};
+  std::mutex mu;  // guards results.jsonl, progress and the counters
+  absl::Status failure;
+  auto run_points = [&] {
+    for (size_t i = next++; i < points->size(); i = next++) {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!failure.ok()) return;  // results can no longer be saved: run nothing more
+      }
+      const SweepPoint& point = (*points)[i];
+      const std::string config_sha256 = Sha256Hex(PipelineConfigText(point.config));
+      auto earlier = by_key.find(key(point.id, config_sha256, run_args));
+      // Unless asked to keep failures, only a successful result is reused.
+      if (earlier != by_key.end() && (earlier->second.ok() || options.keep_failed)) {
+        std::lock_guard<std::mutex> lock(mu);
+        ++skipped;
+        progress.Update(++done, absl::StrCat(point.id, " (finished earlier)"));
+        by_point[i] = earlier->second;
+        continue;
+      }
+      // Named by position and config: a point whose config changes gets new files, and a reused
+      // result's report and log stay its own.
+      const std::string base =
+          absl::StrCat(out_dir, "/points/", i, "-", config_sha256.substr(0, 12));
+      std::ofstream(base + ".pbtxt") << "# sweep " << sweep.name() << " point " << point.id << "\n"
+                                     << PipelineConfigText(point.config);
+      std::vector<std::string> argv = {options.trawl_binary, "run", base + ".pbtxt",
+                                       absl::StrCat("--report=", base, ".json")};
+      argv.insert(argv.end(), options.extra_run_args.begin(), options.extra_run_args.end());
+      std::remove((base + ".json").c_str());
+      const std::string error = RunInChildProcess(argv, base + ".log", timeout);
 
-    sweep::PointResult result;
-    result.set_id(point.id);
-    result.set_config_sha256(config_sha256);
-    result.set_run_args(run_args);
-    for (const auto& [k, v] : point.params) (*result.mutable_params())[k] = v;
-    result.set_report_path(base + ".json");
-    result.set_ok(error.empty());
-    if (!error.empty()) {
-      result.set_error(error);
-    } else {
-      ReadReport(base + ".json", sweep, result);
+      sweep::PointResult result;
+      result.set_id(point.id);
+      result.set_config_sha256(config_sha256);
+      result.set_run_args(run_args);
+      for (const auto& [k, v] : point.params) (*result.mutable_params())[k] = v;
+      result.set_report_path(base + ".json");
+      result.set_ok(error.empty());
+      if (!error.empty()) {
+        result.set_error(error);
+      } else {
+        ReadReport(base + ".json", sweep, result);
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      absl::Status appended = AppendResult(results_path, result);
+      if (!appended.ok() && failure.ok()) failure = appended;
+      by_point[i] = result;
+      progress.Update(++done,
+                      absl::StrCat(point.id, result.ok() ? " ok" : " FAILED: " + result.error()));
     }
-    absl::Status appended = AppendResult(results_path, result);
-    if (!appended.ok()) return appended;
-    all.push_back(result);
-    progress.Update(++done,
-                    absl::StrCat(point.id, result.ok() ? " ok" : " FAILED: " + result.error()));
-  }
+  };
+  std::vector<std::thread> workers;
+  for (int w = 1; w < std::max(1, options.parallel); ++w) workers.emplace_back(run_points);
+  run_points();
+  for (std::thread& worker : workers) worker.join();
+  RETURN_IF_ERROR(failure);
+  all = std::move(by_point);
   progress.Finish();
   if (skipped > 0) std::fprintf(stderr, "skipped %zu points finished earlier\n", skipped);
 

@@ -58,6 +58,9 @@ struct SweepRunOptions {
   std::string output_dir;                   // overrides the config's
   std::vector<std::string> extra_run_args;  // e.g. --device=cpu
   bool keep_failed = false;  // reuse failed points' results instead of running them again
+  // Points run side by side, each its own process; on one GPU they share it through the memory
+  // stage's ledger (memory/device_ledger.h), waiting for each other instead of failing.
+  int parallel = 1;
 };
 
 // Runs the sweep; returns every point's result (finished earlier or now), in point order.

@@ -173,6 +173,28 @@ TEST(SweepRunnerTest, FailedPointIsRecordedAndTheSweepGoesOn) {
   EXPECT_EQ(Lines(dir + "/out/summary.csv").size(), 3);
 }
 
+TEST(SweepRunnerTest, ParallelPointsGiveTheSerialResultsInPointOrder) {
+  const std::string axes =
+      "axis { stage: \"search\" field: \"nprobe\" values: \"1\" values: \"4\" values: \"16\" "
+      "values: \"64\" }";
+  const std::string serial_dir = Dir("serial"), parallel_dir = Dir("parallel");
+  SweepRunOptions serial{WriteSweep(serial_dir, axes), Trawl(), ""};
+  SweepRunOptions parallel{WriteSweep(parallel_dir, axes), Trawl(), ""};
+  parallel.parallel = 3;
+  absl::StatusOr<std::vector<sweep::PointResult>> a = RunSweep(serial);
+  absl::StatusOr<std::vector<sweep::PointResult>> b = RunSweep(parallel);
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(b.ok()) << b.status();
+  ASSERT_EQ(a->size(), 4);
+  ASSERT_EQ(b->size(), 4);
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_TRUE((*b)[i].ok()) << (*b)[i].error();
+    EXPECT_EQ((*a)[i].id(), (*b)[i].id());
+    EXPECT_EQ((*a)[i].recall(), (*b)[i].recall());  // the same computation, side by side
+  }
+  EXPECT_EQ(Lines(parallel_dir + "/out/results.jsonl").size(), 4);
+}
+
 TEST(SweepRunnerTest, FailedPointsRunAgainUnlessKeptAndStaleConfigsRerun) {
   const std::string dir = Dir("rerun");
   const std::string path = WriteSweep(
