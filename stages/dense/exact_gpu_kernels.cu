@@ -18,11 +18,19 @@ namespace exact_gpu {
 namespace {
 
 constexpr int kThreads = 256;  // block size of the row kernels, SelectCandidates and Rerank
-// SelectCandidates: each thread takes 4 consecutive rows per round (16-byte loads), and a
-// granule's row statistics are summarised by their maxima for its quick test.
-constexpr int kRowsPerThread = 4;
-constexpr int kRoundRows = kRowsPerThread * kThreads;
+constexpr int kWarps = kThreads / 32;
+// SelectCandidates: each thread takes the consecutive rows of one 16-byte load per round (8 fp16
+// or 4 float scores), and a granule's row statistics are summarised by their maxima for its quick
+// test. Tiles start at multiples of kTileAlign rows, so every such load is aligned.
+template <typename Score>
+constexpr int kRowsPerThread = 16 / static_cast<int>(sizeof(Score));
+constexpr int kTileAlign = 8;
 constexpr int kGranule = 1024;
+// Rerank: a warp stages 32 candidates' rows, kStageDims components at a time, in shared memory
+// (coalesced loads), and each lane then sums its own candidate's components in order.
+constexpr int kStageDims = 32;
+// The largest finite fp16 value; fp16 scores are scaled by a power of two to stay at or below it.
+constexpr double kHalfMax = 65504;
 constexpr int kQueryThreads = 128;
 constexpr int64_t kCublasWorkspaceBytes = int64_t{32} << 20;  // cuBLAS's advice for Hopper
 constexpr int64_t kUploadChunkBytes = int64_t{64} << 20;      // a streamed Upload's staging
@@ -68,23 +76,6 @@ __device__ double Norm(const float* v, int d) {
 __device__ __forceinline__ double Component(float v, double norm, Metric metric) {
   if (metric != Metric::kCosine) return v;
   return norm > 0 ? __ddiv_rn(v, norm) : 0.0;
-}
-
-// The exact (float64) score of the header's RESULTS.
-__device__ double ExactScore(Metric metric, const float* q, const float* x, int d, double q_norm,
-                             double x_norm) {
-  double sum = 0;
-  if (metric == Metric::kL2) {
-    for (int i = 0; i < d; ++i) {
-      const double diff = __dsub_rn(x[i], q[i]);
-      sum = __dadd_rn(sum, __dmul_rn(diff, diff));
-    }
-    return -sum;
-  }
-  for (int i = 0; i < d; ++i) sum = __dadd_rn(sum, __dmul_rn(q[i], x[i]));
-  if (metric == Metric::kInnerProduct) return sum;
-  if (q_norm == 0 || x_norm == 0) return 0;
-  return __ddiv_rn(sum, __dmul_rn(q_norm, x_norm));
 }
 
 // (score desc, row asc): true if (s1, r1) ranks before (s2, r2).
@@ -221,10 +212,11 @@ __global__ void __launch_bounds__(kThreads)
 }
 
 // Per kGranule rows, the largest |X_j|, |dX_j| and N_j (0 without squares), for the quick test of
-// SelectCandidates. Non-negative floats order like their bits.
+// SelectCandidates, and the corpus's largest |X_j| and |dX_j| into corpus_max[0, 1] (for the fp16
+// scores' scale). Non-negative floats order like their bits.
 __global__ void __launch_bounds__(kThreads)
     GranuleMaxima(const float2* __restrict__ bounds, const float* __restrict__ squares,
-                  int64_t rows, float4* __restrict__ granules) {
+                  int64_t rows, float4* __restrict__ granules, unsigned* __restrict__ corpus_max) {
   __shared__ unsigned largest[3];
   if (threadIdx.x < 3) largest[threadIdx.x] = 0;
   __syncthreads();
@@ -249,12 +241,14 @@ __global__ void __launch_bounds__(kThreads)
   if (threadIdx.x == 0) {
     granules[blockIdx.x] = make_float4(__uint_as_float(largest[0]), __uint_as_float(largest[1]),
                                        __uint_as_float(largest[2]), 0.0f);
+    atomicMax(&corpus_max[0], largest[0]);
+    atomicMax(&corpus_max[1], largest[1]);
   }
 }
 
 // Per-query constants of the interval (the header's ERROR BOUND):
 //   a = score_scale G - ratio N_j,  e = norm_coef |X_j| + diff_coef |dX_j| + sq_coef N_j +
-//   constant.
+//   constant, plus the per-batch terms of fp16 scores (SelectArgs: rel |score_scale G| + abs).
 struct QueryParams {
   float score_scale;  // 2 for L2, else 1
   float ratio;        // r for L2, else 0
@@ -274,6 +268,7 @@ struct QueryArgs {
   unsigned* thresholds;
   int* candidates;  // per-query candidate-list counts
   int* top_count;
+  unsigned* largest_norm;  // the batch's largest |Qh| = |Q + dQ| bound (float bits), or null
 };
 
 // One thread per query: its fp16 copy, interval constants and fresh per-query search state.
@@ -309,6 +304,7 @@ __global__ void __launch_bounds__(kQueryThreads) PrepareQueries(const QueryArgs 
   for (int i = a.d; i < a.padded_dim; ++i) out[i] = __float2half(0.0f);
 
   const double q_len = sqrt(sum_q), dq_len = sqrt(sum_dq);
+  if (a.largest_norm != nullptr) atomicMax(a.largest_norm, __float_as_uint(Up(q_len + dq_len)));
   const double du = a.padded_dim * 0x1p-22;
   const double gamma = du / (1 - du);
   double p = dq_len + gamma * (q_len + dq_len);
@@ -343,13 +339,17 @@ __global__ void __launch_bounds__(kQueryThreads) PrepareQueries(const QueryArgs 
 // ---- Candidate selection ----------------------------------------------------------------------
 
 struct SelectArgs {
-  const float* scores;  // query q's score of tile row r at scores[q * ld + r]
+  const void* scores;  // query q's score of tile row r at scores[q * ld + r] (fp16 or float)
   int64_t ld;
+  // A score y stands for G = y / alpha (the header's ERROR BOUND (b'), alpha = 1 for float
+  // scores): scale = score_scale / alpha, rel = 2^-11 and abs = score_scale 2^-24 / alpha (0 for
+  // float scores), both times bound_scale and rounded up.
+  float scale, rel, abs;
   const float2* row_bounds;   // the tile's rows: {|X_j|, |dX_j|}
   const float* row_squares;   // the tile's rows: N_j (L2 only)
   const float4* granules;     // the corpus's GranuleMaxima
-  int64_t row_offset;         // corpus row of tile row 0 (a multiple of kRowsPerThread)
-  int tile_rows, chunk_rows;  // chunk_rows: a multiple of kRoundRows
+  int64_t row_offset;         // corpus row of tile row 0 (a multiple of kTileAlign)
+  int tile_rows, chunk_rows;  // chunk_rows: a multiple of the round's rows
   const QueryParams* params;
   int batch;
   unsigned* thresholds;  // per query: FloatKey of a certified threshold
@@ -442,56 +442,98 @@ __device__ void Compact(const SelectArgs& a, int g, int q, const Buffer& b, Sele
   if (flush_if_full && s.count[g] > a.buffer - kThreads) Flush(a, g, q, b, s);
 }
 
-// kRowsPerThread consecutive values from p[row0]: one 16-byte load for a whole round, else one
-// load per row inside (the rest 0). Scores are read once (kStream: evict first); row data is
-// shared by every query group.
-template <bool kWhole, bool kStream>
-__device__ __forceinline__ void LoadRows(const float* p, int row0, int row_end,
-                                         float (&out)[kRowsPerThread]) {
-  if (kWhole) {
-    const float4* v4 = reinterpret_cast<const float4*>(p + row0);
-    const float4 v = kStream ? __ldcs(v4) : __ldg(v4);
-    out[0] = v.x;
-    out[1] = v.y;
-    out[2] = v.z;
-    out[3] = v.w;
-  } else {
-#pragma unroll
-    for (int i = 0; i < kRowsPerThread; ++i) out[i] = row0 + i < row_end ? p[row0 + i] : 0.0f;
-  }
+__device__ __forceinline__ float ToFloat(float v) { return v; }
+__device__ __forceinline__ float ToFloat(__half v) { return __half2float(v); }
+
+// Value i of 16 bytes holding 4 floats or 8 fp16 values (i a constant after unrolling).
+template <typename T>
+__device__ __forceinline__ float Unpack(const float4& v, int i) {
+  const int word = sizeof(T) == 4 ? i : i / 2;
+  const float w = word == 0 ? v.x : word == 1 ? v.y : word == 2 ? v.z : v.w;
+  if (sizeof(T) == 4) return w;
+  const __half2 h = *reinterpret_cast<const __half2*>(&w);
+  return i % 2 == 0 ? __low2float(h) : __high2float(h);
 }
 
-// A thread's rows row0.. of a round: N_j (L2) and every active query's scores.
-template <bool kL2, bool kWhole>
-__device__ __forceinline__ void LoadRound(const SelectArgs& a, int q0, int row0, int row_end,
-                                          const bool (&active)[kGroup], float (&sq)[kRowsPerThread],
-                                          float (&score)[kGroup][kRowsPerThread]) {
-  if (kL2) LoadRows<kWhole, false>(a.row_squares, row0, row_end, sq);
+// 16 bytes at p (aligned). Scores are read once (kStream: evict first); row data is shared by
+// every query group.
+template <bool kStream>
+__device__ __forceinline__ float4 Load16(const void* p) {
+  const float4* v = static_cast<const float4*>(p);
+  return kStream ? __ldcs(v) : __ldg(v);
+}
+
+// A whole round's loads for a thread's rows row0..: N_j (L2) and every active query's scores, as
+// raw 16-byte words (unpacked when the round is tested: fewer registers in flight).
+template <bool kL2, typename Score>
+__device__ __forceinline__ void LoadRound(const SelectArgs& a, int q0, int row0,
+                                          const bool (&active)[kGroup],
+                                          float4 (&sq)[kRowsPerThread<Score> / 4],
+                                          float4 (&score)[kGroup]) {
+  if (kL2) {
+#pragma unroll
+    for (int j = 0; j < kRowsPerThread<Score> / 4; ++j) {
+      sq[j] = Load16<false>(a.row_squares + row0 + 4 * j);
+    }
+  }
+  const Score* scores = static_cast<const Score*>(a.scores);
 #pragma unroll
   for (int g = 0; g < kGroup; ++g) {
-    if (active[g])
-      LoadRows<kWhole, true>(a.scores + int64_t{q0 + g} * a.ld, row0, row_end, score[g]);
+    if (active[g]) score[g] = Load16<true>(scores + int64_t{q0 + g} * a.ld + row0);
   }
 }
 
-// The quick test of a thread's rows row0.. for every query of the group: bit g * kRowsPerThread + i
-// is set where upper may reach the threshold with e bounded by `radius`.
-template <bool kL2>
-__device__ __forceinline__ unsigned QuickTest(int row0, int row_end, const bool (&active)[kGroup],
-                                              const float (&ratio)[kGroup],
-                                              const float (&radius)[kGroup],
-                                              const float (&threshold)[kGroup],
-                                              const float (&sq)[kRowsPerThread],
-                                              const float (&score)[kGroup][kRowsPerThread]) {
+template <bool kL2, typename Score>
+__device__ __forceinline__ void Unpack(const float4 (&raw_sq)[kRowsPerThread<Score> / 4],
+                                       const float4 (&raw)[kGroup],
+                                       float (&sq)[kRowsPerThread<Score>],
+                                       float (&score)[kGroup][kRowsPerThread<Score>]) {
+#pragma unroll
+  for (int i = 0; i < kRowsPerThread<Score>; ++i) {
+    sq[i] = kL2 ? Unpack<float>(raw_sq[i / 4], i % 4) : 0.0f;
+#pragma unroll
+    for (int g = 0; g < kGroup; ++g) score[g][i] = Unpack<Score>(raw[g], i);
+  }
+}
+
+// The chunk's last rows, one load per row (the rest 0).
+template <bool kL2, typename Score>
+__device__ __forceinline__ void LoadPartialRound(const SelectArgs& a, int q0, int row0, int row_end,
+                                                 const bool (&active)[kGroup],
+                                                 float (&sq)[kRowsPerThread<Score>],
+                                                 float (&score)[kGroup][kRowsPerThread<Score>]) {
+  const Score* scores = static_cast<const Score*>(a.scores);
+#pragma unroll
+  for (int i = 0; i < kRowsPerThread<Score>; ++i) {
+    const bool in = row0 + i < row_end;
+    sq[i] = kL2 && in ? a.row_squares[row0 + i] : 0.0f;
+#pragma unroll
+    for (int g = 0; g < kGroup; ++g) {
+      score[g][i] = active[g] && in ? ToFloat(scores[int64_t{q0 + g} * a.ld + row0 + i]) : 0.0f;
+    }
+  }
+}
+
+// The quick test of a thread's rows row0.. for every query of the group: bit g * rows + i is set
+// where upper may reach the threshold with e bounded by `radius` plus the score's own output
+// rounding term (rel |a_G|, exact per score). Written !(upper < threshold), so that a non-finite
+// score (never seen: see Consider) passes.
+template <bool kL2, typename Score>
+__device__ __forceinline__ unsigned QuickTest(
+    const SelectArgs& a, int row0, int row_end, const bool (&active)[kGroup],
+    const float (&ratio)[kGroup], const float (&radius)[kGroup], const float (&threshold)[kGroup],
+    const float (&sq)[kRowsPerThread<Score>], const float (&score)[kGroup][kRowsPerThread<Score>]) {
+  constexpr int kRows = kRowsPerThread<Score>;
   unsigned pass = 0;
 #pragma unroll
   for (int g = 0; g < kGroup; ++g) {
 #pragma unroll
-    for (int i = 0; i < kRowsPerThread; ++i) {
-      const float y = kL2 ? __fmul_rn(2.0f, score[g][i]) : score[g][i];  // exact
+    for (int i = 0; i < kRows; ++i) {
+      const float y = __fmul_rn(a.scale, score[g][i]);  // exact: a power of two
       const float y_up = kL2 ? __fmaf_ru(-ratio[g], sq[i], y) : y;
-      if (active[g] && row0 + i < row_end && __fadd_ru(y_up, radius[g]) >= threshold[g]) {
-        pass |= 1u << (g * kRowsPerThread + i);
+      const float e = __fmaf_ru(a.rel, fabsf(y), radius[g]);
+      if (active[g] && row0 + i < row_end && !(__fadd_ru(y_up, e) < threshold[g])) {
+        pass |= 1u << (g * kRows + i);
       }
     }
   }
@@ -500,21 +542,27 @@ __device__ __forceinline__ unsigned QuickTest(int row0, int row_end, const bool 
 
 // The precise test of a score that passed the quick one (score and N_j read again: rare): its
 // own interval, and an append to query g's buffer if upper >= threshold (or, while the buffer is
-// full, straight to the candidate list).
-template <bool kL2>
+// full, straight to the candidate list). A non-finite score (an fp16 conversion that overflowed:
+// impossible by the choice of alpha, whatever order cuBLAS scales and converts in, but not
+// assumed) gets the interval (-inf, inf).
+template <bool kL2, typename Score>
 __device__ void Consider(const SelectArgs& a, SelectShared& s, float* buffer_memory, int g,
                          int row) {
   const int q = blockIdx.y * kGroup + g;
   const QueryParams& p = s.params[g];
-  const float score = a.scores[int64_t{q} * a.ld + row];
+  const float score = ToFloat(static_cast<const Score*>(a.scores)[int64_t{q} * a.ld + row]);
   const float sq = kL2 ? a.row_squares[row] : 0.0f;
-  const float y = kL2 ? __fmul_rn(2.0f, score) : score;
+  const float y = __fmul_rn(a.scale, score);
   const float2 bound = __ldg(&a.row_bounds[row]);
-  const float e = __fmaf_ru(p.norm_coef, bound.x,
-                            __fmaf_ru(p.diff_coef, bound.y, __fmaf_ru(p.sq_coef, sq, p.constant)));
-  const float upper = __fadd_ru(kL2 ? __fmaf_ru(-p.ratio, sq, y) : y, e);
+  const float e = __fmaf_ru(
+      a.rel, fabsf(y),
+      __fmaf_ru(
+          p.norm_coef, bound.x,
+          __fmaf_ru(p.diff_coef, bound.y, __fmaf_ru(p.sq_coef, sq, __fadd_ru(p.constant, a.abs)))));
+  const bool finite = isfinite(y);
+  const float upper = finite ? __fadd_ru(kL2 ? __fmaf_ru(-p.ratio, sq, y) : y, e) : INFINITY;
   if (upper < KeyFloat(s.threshold[g])) return;
-  const float lower = __fsub_rd(kL2 ? __fmaf_rd(-p.ratio, sq, y) : y, e);
+  const float lower = finite ? __fsub_rd(kL2 ? __fmaf_rd(-p.ratio, sq, y) : y, e) : -INFINITY;
   const int at = atomicAdd(&s.count[g], 1);
   if (at < a.buffer) {
     buffer_memory[g * a.buffer + at] = lower;
@@ -534,11 +582,14 @@ __device__ void Consider(const SelectArgs& a, SelectShared& s, float* buffer_mem
 // Grid (chunks of the tile, groups of kGroup queries). Reads each score once and appends to the
 // candidate lists every score whose interval may reach its query's top k (header: DESIGN 2).
 // The quick test bounds e by the granule maxima of the block's rows (every coefficient and
-// statistic is >= 0 and __fmaf_ru is monotone, so e_j <= radius): a score failing it fails the
-// precise test too, and the precise test reads the row's bounds only for the few that pass.
-template <bool kL2>
+// statistic is >= 0 and __fmaf_ru is monotone, so e_j <= radius + rel |a_G|): a score failing it
+// fails the precise test too, and the precise test reads the row's bounds only for the few that
+// pass.
+template <bool kL2, typename Score>
 __global__ void __launch_bounds__(kThreads, 2) SelectCandidates(const SelectArgs a) {
-  static_assert(kGroup * kRowsPerThread <= 32, "one pass bit per (query, row)");
+  constexpr int kRows = kRowsPerThread<Score>;
+  constexpr int kRoundRows = kRows * kThreads;
+  static_assert(kGroup * kRows <= 32, "one pass bit per (query, row)");
   extern __shared__ float buffer_memory[];  // lower, upper, row: kGroup x buffer each
   __shared__ SelectShared s;
   const int q0 = blockIdx.y * kGroup;
@@ -574,7 +625,8 @@ __global__ void __launch_bounds__(kThreads, 2) SelectCandidates(const SelectArgs
     ratio[g] = p.ratio;
     radius[g] =
         __fmaf_ru(p.norm_coef, largest_x,
-                  __fmaf_ru(p.diff_coef, largest_dx, __fmaf_ru(p.sq_coef, largest_sq, p.constant)));
+                  __fmaf_ru(p.diff_coef, largest_dx,
+                            __fmaf_ru(p.sq_coef, largest_sq, __fadd_ru(p.constant, a.abs))));
     threshold[g] = KeyFloat(s.threshold[g]);
   }
   auto buffer = [&](int g) {
@@ -587,33 +639,43 @@ __global__ void __launch_bounds__(kThreads, 2) SelectCandidates(const SelectArgs
   // of the next whole round are issued before this round is tested, so they stay in flight
   // across the test and the barriers.
   const int whole_end = row_begin + (row_end - row_begin) / kRoundRows * kRoundRows;
-  float sq[kRowsPerThread] = {}, next_sq[kRowsPerThread] = {};
-  float score[kGroup][kRowsPerThread] = {}, next_score[kGroup][kRowsPerThread] = {};
+  float sq[kRows] = {};
+  float score[kGroup][kRows] = {};
+  float4 next_sq[kRows / 4] = {};
+  float4 next_score[kGroup] = {};
   if (row_begin < whole_end) {
-    LoadRound<kL2, true>(a, q0, row_begin + kRowsPerThread * threadIdx.x, row_end, active, next_sq,
-                         next_score);
+    LoadRound<kL2, Score>(a, q0, row_begin + kRows * threadIdx.x, active, next_sq, next_score);
   }
   // Seeding: a query with no threshold yet (the first tile of a batch, before any block of it has
   // published one) gets one from the first round before it is tested, the k-th largest of its
-  // lower ends computed with the quick radius instead of e_j. Each is <= its row's lower end, so
-  // k rows reach it: certified. Without it every score of the round would take the slow path.
+  // lower ends computed with the quick radius instead of e_j (rows past the chunk count as -inf).
+  // Each is <= its row's lower end, so k rows reach it: certified. Without it every score of the
+  // round would take the slow path, and a chunk shorter than a round (a tile's last) would spill
+  // most of its rows into the candidate lists.
   static_assert(kMaxK <= kRoundRows, "a round seeds any k");
-  if (row_begin < whole_end) {
+  {
+    const int row0 = row_begin + kRows * threadIdx.x;
+    if (row_begin < whole_end) {
+      Unpack<kL2, Score>(next_sq, next_score, sq, score);
+    } else if (row0 < row_end) {
+      LoadPartialRound<kL2, Score>(a, q0, row0, row_end, active, sq, score);
+    }
     bool seeded = false;
 #pragma unroll
     for (int g = 0; g < kGroup; ++g) {
       if (!active[g] || threshold[g] != -INFINITY) continue;  // the same for the whole block
-      unsigned keys[kRowsPerThread];
+      unsigned keys[kRows];
 #pragma unroll
-      for (int i = 0; i < kRowsPerThread; ++i) {
-        const float y = kL2 ? __fmul_rn(2.0f, next_score[g][i]) : next_score[g][i];
-        const float y_down = kL2 ? __fmaf_rd(-ratio[g], next_sq[i], y) : y;
-        keys[i] = FloatKey(__fsub_rd(y_down, radius[g]));
+      for (int i = 0; i < kRows; ++i) {
+        const float y = __fmul_rn(a.scale, score[g][i]);
+        const float y_down = kL2 ? __fmaf_rd(-ratio[g], sq[i], y) : y;
+        const float lower = __fsub_rd(y_down, __fmaf_ru(a.rel, fabsf(y), radius[g]));
+        keys[i] = row0 + i < row_end && isfinite(y) ? FloatKey(lower) : kMinusInfKey;
       }
       const unsigned kth = KthLargest(
           [&](auto visit) {
 #pragma unroll
-            for (int i = 0; i < kRowsPerThread; ++i) visit(keys[i]);
+            for (int i = 0; i < kRows; ++i) visit(keys[i]);
           },
           a.k, s.radix);
       if (threadIdx.x == 0) s.threshold[g] = max(kth, atomicMax(&a.thresholds[q0 + g], kth));
@@ -626,27 +688,23 @@ __global__ void __launch_bounds__(kThreads, 2) SelectCandidates(const SelectArgs
     }
   }
   for (int base = row_begin; base < row_end; base += kRoundRows) {
-    const int row0 = base + kRowsPerThread * threadIdx.x;
+    const int row0 = base + kRows * threadIdx.x;
     unsigned pass = 0;
     if (base < whole_end) {  // the same for the whole block
-#pragma unroll
-      for (int i = 0; i < kRowsPerThread; ++i) {
-        sq[i] = next_sq[i];
-#pragma unroll
-        for (int g = 0; g < kGroup; ++g) score[g][i] = next_score[g][i];
-      }
+      Unpack<kL2, Score>(next_sq, next_score, sq, score);
       if (base + kRoundRows < whole_end) {
-        LoadRound<kL2, true>(a, q0, row0 + kRoundRows, row_end, active, next_sq, next_score);
+        LoadRound<kL2, Score>(a, q0, row0 + kRoundRows, active, next_sq, next_score);
       }
-      pass = QuickTest<kL2>(row0, row_end, active, ratio, radius, threshold, sq, score);
-    } else if (row0 < row_end) {  // the chunk's last rows
-      LoadRound<kL2, false>(a, q0, row0, row_end, active, sq, score);
-      pass = QuickTest<kL2>(row0, row_end, active, ratio, radius, threshold, sq, score);
+      pass = QuickTest<kL2, Score>(a, row0, row_end, active, ratio, radius, threshold, sq, score);
+    } else if (row0 < row_end) {  // the chunk's last rows (loaded already if there are no others)
+      if (row_begin < whole_end)
+        LoadPartialRound<kL2, Score>(a, q0, row0, row_end, active, sq, score);
+      pass = QuickTest<kL2, Score>(a, row0, row_end, active, ratio, radius, threshold, sq, score);
     }
     while (pass != 0) {
       const int bit = __ffs(pass) - 1;
       pass &= pass - 1;
-      Consider<kL2>(a, s, buffer_memory, bit / kRowsPerThread, row0 + bit % kRowsPerThread);
+      Consider<kL2, Score>(a, s, buffer_memory, bit / kRows, row0 + bit % kRows);
     }
     __syncthreads();  // the round's appends are done
     int count[kGroup];
@@ -693,6 +751,81 @@ struct RerankArgs {
   unsigned long long* counters;  // candidates, rescored, fallbacks
   int buffer;                    // merge entries: a power of two >= k + kThreads
 };
+
+// Rerank's shared staging: per warp, kStageDims components of 32 rows (padded against bank
+// conflicts) and the rows' offsets.
+struct Stage {
+  float x[32][kStageDims + 1];
+  int64_t offset[32];
+};
+
+// The exact (float64) score of the header's RESULTS of every lane's row r (tile row) where `take`
+// holds, evaluated in the order the header specifies (i = 0..d-1, each operation rounded to
+// nearest). The warp loads its rows kStageDims components at a time into shared memory, one
+// coalesced load per row, and each lane then sums its own row's components in order: one lane per
+// row reading the whole row itself would fetch 32 scattered rows per instruction and thrash L1.
+// Warp-wide: every lane calls it.
+__device__ double WarpExactScores(const RerankArgs& a, const float* __restrict__ query,
+                                  double q_norm, bool take, int r, Stage& stage) {
+  constexpr int kRowsPerLoad = 32 / kStageDims;  // rows one warp-wide load covers
+  const int lane = threadIdx.x & 31;
+  const int sub = lane / kStageDims, col = lane % kStageDims;
+  const unsigned takers = __ballot_sync(0xffffffffu, take);
+  double sum = 0;
+  if (takers == 0) return sum;
+  stage.offset[lane] = int64_t{r} * a.d;
+  __syncwarp();
+  // v: this lane's share of a chunk, component col of rows jj * kRowsPerLoad + sub; the next
+  // chunk's loads are issued before the current one is summed.
+  float v[kStageDims];
+  auto load = [&](int c0) {
+#pragma unroll
+    for (int jj = 0; jj < kStageDims; ++jj) {
+      const int j = jj * kRowsPerLoad + sub;
+      v[jj] = ((takers >> j) & 1u) && c0 + col < a.d ? __ldg(a.rows + stage.offset[j] + c0 + col)
+                                                     : 0.0f;
+    }
+  };
+  load(0);
+  for (int c0 = 0; c0 < a.d; c0 += kStageDims) {
+#pragma unroll
+    for (int jj = 0; jj < kStageDims; ++jj) stage.x[jj * kRowsPerLoad + sub][col] = v[jj];
+    __syncwarp();
+    if (c0 + kStageDims < a.d) load(c0 + kStageDims);
+    if (take) {
+      const float* x = stage.x[lane];
+      const float* q = query + c0;
+      const int width = min(kStageDims, a.d - c0);
+      if (a.metric == Metric::kL2) {
+        if (width == kStageDims) {
+#pragma unroll
+          for (int i = 0; i < kStageDims; ++i) {
+            const double diff = __dsub_rn(x[i], __ldg(q + i));
+            sum = __dadd_rn(sum, __dmul_rn(diff, diff));
+          }
+        } else {
+          for (int i = 0; i < width; ++i) {
+            const double diff = __dsub_rn(x[i], __ldg(q + i));
+            sum = __dadd_rn(sum, __dmul_rn(diff, diff));
+          }
+        }
+      } else {
+        if (width == kStageDims) {
+#pragma unroll
+          for (int i = 0; i < kStageDims; ++i) sum = __dadd_rn(sum, __dmul_rn(__ldg(q + i), x[i]));
+        } else {
+          for (int i = 0; i < width; ++i) sum = __dadd_rn(sum, __dmul_rn(__ldg(q + i), x[i]));
+        }
+      }
+    }
+    __syncwarp();
+  }
+  if (a.metric == Metric::kL2) return -sum;
+  if (a.metric == Metric::kInnerProduct) return sum;
+  const double x_norm = take ? a.row_norms[r] : 0.0;
+  if (q_norm == 0 || x_norm == 0) return 0;
+  return __ddiv_rn(sum, __dmul_rn(q_norm, x_norm));
+}
 
 struct RerankShared {
   int fill;    // entries in the merge buffer
@@ -750,6 +883,7 @@ __global__ void __launch_bounds__(kThreads) Rerank(const RerankArgs a) {
   extern __shared__ double merge_memory[];
   double* score = merge_memory;
   long long* row = reinterpret_cast<long long*>(merge_memory + a.buffer);
+  Stage& stage = reinterpret_cast<Stage*>(merge_memory + 2 * a.buffer)[threadIdx.x / 32];
   __shared__ RerankShared s;
   const int q = blockIdx.x;
   const int listed = a.cand_count[q];
@@ -795,23 +929,24 @@ __global__ void __launch_bounds__(kThreads) Rerank(const RerankArgs a) {
     __syncthreads();  // fill is read before anyone appends or sorts
     if (fill > a.buffer - kThreads) SortBest(score, row, fill, a.k, s);
     const int i = c + threadIdx.x;
+    int r = 0;
+    bool take = false;
     if (i < items) {
-      int r = i;
-      bool take = true;
+      r = i;
+      take = true;
       if (!fallback) {
         take = a.cand_upper[list + i] >= bound;
         r = a.cand_row[list + i];
       }
-      if (take) {
-        ++rescored;
-        const double value = ExactScore(a.metric, query, a.rows + int64_t{r} * a.d, a.d, p.norm,
-                                        a.row_norms != nullptr ? a.row_norms[r] : 0.0);
-        const long long global_row = a.row_offset + r;
-        if (!s.full || Better(value, global_row, s.kth_score, s.kth_row)) {
-          const int at = atomicAdd(&s.fill, 1);
-          score[at] = value;
-          row[at] = global_row;
-        }
+    }
+    const double value = WarpExactScores(a, query, p.norm, take, r, stage);
+    if (take) {
+      ++rescored;
+      const long long global_row = a.row_offset + r;
+      if (!s.full || Better(value, global_row, s.kth_score, s.kth_row)) {
+        const int at = atomicAdd(&s.fill, 1);
+        score[at] = value;
+        row[at] = global_row;
       }
     }
     __syncthreads();  // the appends are done before fill is read again
@@ -869,18 +1004,22 @@ struct Plan {
   int64_t chunk_rows = 0;  // rows per SelectCandidates block
   int64_t capacity = 0;    // candidate-list entries per (query, tile)
   int merge = 0;           // Rerank's merge entries
+  bool half = true;        // fp16 scores
 };
 
 Plan MakePlan(int64_t n, int k, int64_t queries, const SearchParams& params) {
   Plan p;
   p.batch = std::max<int64_t>(1, std::min(params.query_batch, queries));
-  // Tiles start at multiples of kRowsPerThread, for SelectCandidates's 16-byte loads.
-  p.tile = std::min(RoundUp(std::min(params.tile_rows, kMaxTileRows), kRowsPerThread), n);
-  p.ld = RoundUp(p.tile, 32);  // 128-byte aligned query rows
+  p.half = params.half_scores;
+  // Tiles start at multiples of kTileAlign, for SelectCandidates's 16-byte loads.
+  p.tile = std::min(RoundUp(std::min(params.tile_rows, kMaxTileRows), kTileAlign), n);
+  p.ld = RoundUp(p.tile, 64);  // 128-byte aligned query rows
   p.buffer = static_cast<int>(RoundUp(k, kThreads) + 2 * kThreads);
   const int64_t chunks = CeilDiv(kTargetSelectBlocks, CeilDiv(p.batch, kGroup));
+  const int64_t round_rows =
+      int64_t{kThreads} * (p.half ? kRowsPerThread<__half> : kRowsPerThread<float>);
   p.chunk_rows = RoundUp(
-      std::max<int64_t>({CeilDiv(p.tile, chunks), kMinChunkRows, int64_t{4} * k}), kRoundRows);
+      std::max<int64_t>({CeilDiv(p.tile, chunks), kMinChunkRows, int64_t{4} * k}), round_rows);
   // A block's survivors are about k plus the rows within the bound of the k-th score; a buffer
   // that fills mid-round spills into the list too.
   const int64_t chunks_per_tile = CeilDiv(p.tile, p.chunk_rows);
@@ -895,8 +1034,9 @@ Plan MakePlan(int64_t n, int k, int64_t queries, const SearchParams& params) {
 int64_t PlanBytes(const Plan& p, int d, int k, bool resident) {
   const int64_t padded = PaddedDim(d);
   int64_t bytes = p.batch * d * 4 + p.batch * padded * 2 +
-                  p.batch * static_cast<int64_t>(sizeof(QueryParams)) + p.ld * p.batch * 4 +
-                  p.batch * 4 * 3 + p.batch * p.capacity * 12 + p.batch * k * 16 + 3 * 8;
+                  p.batch * static_cast<int64_t>(sizeof(QueryParams)) +
+                  p.ld * p.batch * (p.half ? 2 : 4) + p.batch * 4 * 3 + p.batch * p.capacity * 12 +
+                  p.batch * k * 16 + 3 * 8 + 4;
   if (!resident) bytes += 2 * p.tile * d * 4 + p.tile * padded * 2;
   return bytes;
 }
@@ -932,6 +1072,13 @@ unsigned Blocks(int64_t items, int threads) {
   return static_cast<unsigned>(CeilDiv(items, threads));
 }
 
+// A non-negative float64 value rounded up to float.
+float UpHost(double v) {
+  float f = static_cast<float>(v);
+  if (static_cast<double>(f) < v) f = std::nextafter(f, std::numeric_limits<float>::infinity());
+  return f;
+}
+
 }  // namespace
 
 struct Corpus {
@@ -942,6 +1089,7 @@ struct Corpus {
   bool resident = true;
   const float* host_rows = nullptr;  // streamed corpus
   int exponent = 0;                  // alpha_x = 2^exponent
+  double largest_row_norm = 0;       // an upper bound on every |Xh_j| = |X_j + dX_j|
   cudaStream_t stream = nullptr;
   cudaStream_t copy_stream = nullptr;  // streamed tiles' copies
   cudaEvent_t copied[2] = {nullptr, nullptr};
@@ -959,7 +1107,8 @@ struct Corpus {
   DeviceArray<float> queries32;
   DeviceArray<__half> queries16;
   DeviceArray<QueryParams> params;
-  DeviceArray<float> scores;
+  DeviceArray<char> scores;  // fp16 or float
+  DeviceArray<unsigned> largest_query_norm;
   DeviceArray<unsigned> thresholds;
   DeviceArray<int> cand_count;
   DeviceArray<float> cand_lower, cand_upper;
@@ -1009,9 +1158,9 @@ std::string UploadInto(Corpus* c, const float* rows, bool* out_of_memory) {
   if (c->metric == Metric::kL2) TRAWL_CUDA_OR_FAIL(c->row_squares.Reserve(n));
   TRAWL_CUDA_OR_FAIL(c->granules.Reserve(CeilDiv(n, kGranule)));
   if (c->metric == Metric::kCosine) TRAWL_CUDA_OR_FAIL(c->row_norms.Reserve(n));
-  DeviceArray<unsigned> scan;  // {max bits, nonfinite}
-  TRAWL_CUDA_OR_FAIL(scan.Reserve(2));
-  TRAWL_CUDA_OR_FAIL(cudaMemsetAsync(scan.data, 0, 2 * sizeof(unsigned), c->stream));
+  DeviceArray<unsigned> scan;  // {max bits, nonfinite, largest |X_j| bits, largest |dX_j| bits}
+  TRAWL_CUDA_OR_FAIL(scan.Reserve(4));
+  TRAWL_CUDA_OR_FAIL(cudaMemsetAsync(scan.data, 0, 4 * sizeof(unsigned), c->stream));
 
   // Pass 1: the largest component, for alpha_x. Pass 2: fp16 rows and statistics.
   DeviceArray<float> staging;
@@ -1064,9 +1213,15 @@ std::string UploadInto(Corpus* c, const float* rows, bool* out_of_memory) {
   }
   GranuleMaxima<<<Blocks(n, kGranule), kThreads, 0, c->stream>>>(
       c->row_bounds.data, c->metric == Metric::kL2 ? c->row_squares.data : nullptr, n,
-      c->granules.data);
+      c->granules.data, scan.data + 2);
   TRAWL_CUDA_OR_FAIL(cudaGetLastError());
+  TRAWL_CUDA_OR_FAIL(
+      cudaMemcpyAsync(scanned, scan.data + 2, sizeof(scanned), cudaMemcpyDeviceToHost, c->stream));
   TRAWL_CUDA_OR_FAIL(cudaStreamSynchronize(c->stream));
+  float largest_x, largest_dx;
+  std::memcpy(&largest_x, &scanned[0], sizeof(largest_x));
+  std::memcpy(&largest_dx, &scanned[1], sizeof(largest_dx));
+  c->largest_row_norm = (static_cast<double>(largest_x) + largest_dx) * kMargin;
   return "";
 }
 
@@ -1084,7 +1239,8 @@ std::string ReserveScratch(Corpus* c, const Plan& p, int k, bool* out_of_memory)
   TRAWL_CUDA_OR_FAIL(c->queries32.Reserve(p.batch * d));
   TRAWL_CUDA_OR_FAIL(c->queries16.Reserve(p.batch * c->padded_dim));
   TRAWL_CUDA_OR_FAIL(c->params.Reserve(p.batch));
-  TRAWL_CUDA_OR_FAIL(c->scores.Reserve(p.ld * p.batch));
+  TRAWL_CUDA_OR_FAIL(c->scores.Reserve(p.ld * p.batch * (p.half ? 2 : 4)));
+  TRAWL_CUDA_OR_FAIL(c->largest_query_norm.Reserve(1));
   TRAWL_CUDA_OR_FAIL(c->thresholds.Reserve(p.batch));
   TRAWL_CUDA_OR_FAIL(c->cand_count.Reserve(p.batch));
   TRAWL_CUDA_OR_FAIL(c->cand_lower.Reserve(p.batch * p.capacity));
@@ -1122,11 +1278,15 @@ std::string SearchChecked(Corpus* c, const float* queries, int64_t nq, int k,
     }
   }
   const size_t select_shared = size_t{3} * kGroup * plan.buffer * 4;
+  const bool l2 = c->metric == Metric::kL2;
   void (*const select)(SelectArgs) =
-      c->metric == Metric::kL2 ? SelectCandidates<true> : SelectCandidates<false>;
+      plan.half ? (l2 ? SelectCandidates<true, __half> : SelectCandidates<false, __half>)
+                : (l2 ? SelectCandidates<true, float> : SelectCandidates<false, float>);
   TRAWL_CUDA_OR_FAIL(
       cudaFuncSetAttribute(select, cudaFuncAttributeMaxDynamicSharedMemorySize, select_shared));
-  const size_t merge_shared = size_t{16} * plan.merge;
+  const size_t merge_shared = size_t{16} * plan.merge + kWarps * sizeof(Stage);
+  TRAWL_CUDA_OR_FAIL(
+      cudaFuncSetAttribute(Rerank, cudaFuncAttributeMaxDynamicSharedMemorySize, merge_shared));
   TRAWL_CUDA_OR_FAIL(cudaMemsetAsync(c->counters.data, 0, 3 * 8, c->stream));
 
   // A streamed corpus's tiles go through two staging buffers: the copy of the next tile (on
@@ -1149,6 +1309,8 @@ std::string SearchChecked(Corpus* c, const float* queries, int64_t nq, int k,
   std::vector<long long> top_row(plan.batch * k);
   std::vector<int> top_count(plan.batch);
   const float one = 1.0f, zero = 0.0f;
+  const double score_scale = l2 ? 2 : 1;  // a = score_scale G - ratio N_j
+  const double du = c->padded_dim * 0x1p-22, gamma = du / (1 - du);
   for (int64_t b0 = 0; b0 < nq; b0 += plan.batch) {
     const int nb = static_cast<int>(std::min(plan.batch, nq - b0));
     TRAWL_CUDA_OR_FAIL(cudaMemcpyAsync(c->queries32.data, queries + b0 * d, int64_t{nb} * d * 4,
@@ -1166,8 +1328,33 @@ std::string SearchChecked(Corpus* c, const float* queries, int64_t nq, int k,
     qa.thresholds = c->thresholds.data;
     qa.candidates = c->cand_count.data;
     qa.top_count = c->top_count.data;
+    qa.largest_norm = plan.half ? c->largest_query_norm.data : nullptr;
+    if (plan.half) {
+      TRAWL_CUDA_OR_FAIL(
+          cudaMemsetAsync(c->largest_query_norm.data, 0, sizeof(unsigned), c->stream));
+    }
     PrepareQueries<<<Blocks(nb, kQueryThreads), kQueryThreads, 0, c->stream>>>(qa);
     TRAWL_CUDA_OR_FAIL(cudaGetLastError());
+    // fp16 scores (header: ERROR BOUND (b')): y = fp16(alpha G), alpha = 2^-shift the largest
+    // power of two <= 1 with alpha (1 + g) max_q |Qh_q| max_j |Xh_j| <= 65504, so no |alpha G|
+    // exceeds fp16's range.
+    float alpha = 1, scale = static_cast<float>(score_scale), rel = 0, abs = 0;
+    if (plan.half) {
+      unsigned bits;
+      TRAWL_CUDA_OR_FAIL(cudaMemcpyAsync(&bits, c->largest_query_norm.data, sizeof(bits),
+                                         cudaMemcpyDeviceToHost, c->stream));
+      TRAWL_CUDA_OR_FAIL(cudaStreamSynchronize(c->stream));
+      float largest_query;
+      std::memcpy(&largest_query, &bits, sizeof(largest_query));
+      const double largest_score =
+          (1 + gamma) * largest_query * c->largest_row_norm * kMargin * kMargin;
+      int shift = 0;
+      while (std::ldexp(largest_score, -shift) > kHalfMax) ++shift;
+      alpha = std::ldexp(1.0f, -shift);
+      scale = static_cast<float>(std::ldexp(score_scale, shift));
+      rel = UpHost(0x1p-11 * params.bound_scale);
+      abs = UpHost(std::ldexp(score_scale * 0x1p-24, shift) * params.bound_scale);
+    }
 
     for (int64_t t = 0; t < tiles; ++t) {
       const int64_t t0 = t * plan.tile;
@@ -1185,16 +1372,21 @@ std::string SearchChecked(Corpus* c, const float* queries, int64_t nq, int k,
         x16 = c->staging16.data;
         x32 = c->staging32[slot].data;
       }
-      // scores (nt x nb, column-major, ld) = rows16^T (nt x D) * queries16 (D x nb).
+      // scores (nt x nb, column-major, ld) = alpha rows16^T (nt x D) * queries16 (D x nb), fp32
+      // accumulation, written as fp16 or float.
       TRAWL_CUBLAS_OR_FAIL(cublasGemmEx(
-          c->cublas, CUBLAS_OP_T, CUBLAS_OP_N, nt, nb, c->padded_dim, &one, x16, CUDA_R_16F,
-          c->padded_dim, c->queries16.data, CUDA_R_16F, c->padded_dim, &zero, c->scores.data,
-          CUDA_R_32F, static_cast<int>(plan.ld), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+          c->cublas, CUBLAS_OP_T, CUBLAS_OP_N, nt, nb, c->padded_dim, plan.half ? &alpha : &one,
+          x16, CUDA_R_16F, c->padded_dim, c->queries16.data, CUDA_R_16F, c->padded_dim, &zero,
+          c->scores.data, plan.half ? CUDA_R_16F : CUDA_R_32F, static_cast<int>(plan.ld),
+          CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
       if (stats != nullptr) TRAWL_CUDA_OR_FAIL(cudaEventRecord(c->timers[4 * t + 1], c->stream));
 
       SelectArgs sa;
       sa.scores = c->scores.data;
       sa.ld = plan.ld;
+      sa.scale = scale;
+      sa.rel = rel;
+      sa.abs = abs;
       sa.row_bounds = c->row_bounds.data + t0;
       sa.row_squares = c->metric == Metric::kL2 ? c->row_squares.data + t0 : nullptr;
       sa.granules = c->granules.data;

@@ -186,9 +186,12 @@ void Clustered(int64_t rows, int64_t nq, int dim, int clusters, float spread, ui
   fill(queries, nq);
 }
 
-// Groups of rows that differ from their group's centre by 1e-5 relative, far below fp16's 2^-11:
-// the fp16 scores of a group are noise, the float64 ones are not. Queries sit near the centres.
-void NearTies(Matrix* corpus, Matrix* queries) {
+// Groups of rows that differ from their group's centre by `relative` (per component), far below
+// fp16's 2^-11: the fp16 scores of a group are noise, the float64 ones are not. Queries sit near
+// the centres (query_spread per component). With fp16 scores and cosine, 1e-5 makes a group's
+// scores round to the same fp16 value (a tie, so every row of the group is a candidate even
+// without the bound); 1e-4 with queries further out spreads them over several.
+void NearTies(Matrix* corpus, Matrix* queries, float relative = 1e-5f, float query_spread = 0.01f) {
   const int dim = 64, groups = 60, variants = 40;
   std::mt19937 rng(7);
   std::normal_distribution<float> normal;
@@ -198,11 +201,11 @@ void NearTies(Matrix* corpus, Matrix* queries) {
   for (float& c : centres) c = normal(rng);
   for (int64_t r = 0; r < corpus->rows; ++r) {
     const float* c = centres.data() + (r % groups) * dim;  // a group's rows are interleaved
-    for (int i = 0; i < dim; ++i) corpus->row(r)[i] = c[i] * (1 + 1e-5f * normal(rng));
+    for (int i = 0; i < dim; ++i) corpus->row(r)[i] = c[i] * (1 + relative * normal(rng));
   }
   for (int64_t q = 0; q < queries->rows; ++q) {
     const float* c = centres.data() + (q % groups) * dim;
-    for (int i = 0; i < dim; ++i) queries->row(q)[i] = c[i] + 0.01f * normal(rng);
+    for (int i = 0; i < dim; ++i) queries->row(q)[i] = c[i] + query_spread * normal(rng);
   }
 }
 
@@ -224,6 +227,14 @@ TEST(ExactGpuKernelsTest, ClusteredDataOverTilesAndBatches) {
     EXPECT_GT(got.stats.gemm_seconds, 0);
     EXPECT_GT(got.stats.select_seconds, 0);
     EXPECT_GT(got.stats.rerank_seconds, 0);
+
+    Options fp32 = whole;  // float32 scores
+    fp32.params.half_scores = false;
+    const Result got32 = Gpu(corpus, queries, k, metric, fp32);
+    ExpectSame(want, got32, k, Name(metric) + ", one tile, float32 scores");
+    EXPECT_EQ(got32.stats.fallbacks, 0);
+    // fp16 scores widen the intervals by their output rounding, but not by much.
+    EXPECT_LT(got.stats.candidates, 4 * got32.stats.candidates + 20 * queries.rows);
 
     Options tiled;  // ragged tiles (not a multiple of 256) and batches (not of the group size)
     tiled.params.query_batch = 37;
@@ -264,31 +275,45 @@ TEST(ExactGpuKernelsTest, ExactTiesGoToTheSmallerRow) {
 }
 
 TEST(ExactGpuKernelsTest, NearTiesWithinTheBound) {
-  Matrix corpus, queries;
-  NearTies(&corpus, &queries);
-  const int k = 10;
-  for (Metric metric : kMetrics) {
-    const Result want = Reference(corpus, queries, k, metric);
-    Options options;
-    options.params.tile_rows = 900;
-    options.params.query_batch = 64;
-    ExpectSame(want, Gpu(corpus, queries, k, metric, options), k, Name(metric));
+  for (float relative : {1e-5f, 1e-4f}) {
+    Matrix corpus, queries;
+    NearTies(&corpus, &queries, relative, relative == 1e-5f ? 0.01f : 0.1f);
+    const int k = 10;
+    for (Metric metric : kMetrics) {
+      const Result want = Reference(corpus, queries, k, metric);
+      for (bool half : {true, false}) {
+        Options options;
+        options.params.tile_rows = 900;
+        options.params.query_batch = 64;
+        options.params.half_scores = half;
+        ExpectSame(want, Gpu(corpus, queries, k, metric, options), k,
+                   Name(metric) + (half ? ", fp16 scores" : ", float32 scores") + ", relative " +
+                       std::to_string(relative));
+      }
+    }
   }
 }
 
 TEST(ExactGpuKernelsTest, WithoutTheBoundNearTiesComeOutWrong) {
   // Proves the near-tie data exercises the bound: ignoring fp16 error (bound_scale 0) picks the
-  // wrong rows.
-  Matrix corpus, queries;
-  NearTies(&corpus, &queries);
+  // wrong rows, on one of the two near-tie sets at least (with fp16 scores and cosine, the first
+  // set's groups tie in fp16, and ties are all kept).
   const int k = 10;
   for (Metric metric : kMetrics) {
-    const Result want = Reference(corpus, queries, k, metric);
-    Options options;
-    options.params.bound_scale = 0;
-    std::string first;
-    EXPECT_GT(Mismatches(want, Gpu(corpus, queries, k, metric, options), k, &first), 0)
-        << Name(metric);
+    for (bool half : {true, false}) {
+      int64_t mismatches = 0;
+      for (float relative : {1e-5f, 1e-4f}) {
+        Matrix corpus, queries;
+        NearTies(&corpus, &queries, relative, relative == 1e-5f ? 0.01f : 0.1f);
+        const Result want = Reference(corpus, queries, k, metric);
+        Options options;
+        options.params.bound_scale = 0;
+        options.params.half_scores = half;
+        std::string first;
+        mismatches += Mismatches(want, Gpu(corpus, queries, k, metric, options), k, &first);
+      }
+      EXPECT_GT(mismatches, 0) << Name(metric) << (half ? ", fp16 scores" : ", float32 scores");
+    }
   }
 }
 
@@ -308,9 +333,39 @@ TEST(ExactGpuKernelsTest, HugeAndTinyNorms) {
   const int k = 20;
   for (Metric metric : kMetrics) {
     const Result want = Reference(corpus, queries, k, metric);
+    for (bool half : {true, false}) {
+      Options options;
+      options.params.tile_rows = 3000;
+      options.params.query_batch = 64;
+      options.params.half_scores = half;
+      ExpectSame(want, Gpu(corpus, queries, k, metric, options), k,
+                 Name(metric) + (half ? ", fp16 scores" : ", float32 scores"));
+    }
+  }
+}
+
+TEST(ExactGpuKernelsTest, ScoresAtTheTopOfTheHalfRange) {
+  // Rows and queries nearly parallel with every component at the top of fp16 after scaling: the
+  // GEMM's sums reach |Qh| |Xh| (Cauchy-Schwarz with equality), the largest value the fp16 scale
+  // allows for, and the scores crowd together (cosine: all within 1e-3 of each other).
+  const int dim = 2048;
+  std::mt19937 rng(41);
+  std::uniform_real_distribution<float> size(0.5f, 1.0f), wiggle(-1e-3f, 1e-3f);
+  Matrix corpus = Make(3000, dim), queries = Make(40, dim);
+  for (int64_t r = 0; r < corpus.rows; ++r) {
+    const float s = size(rng) * 3e4f;
+    for (int i = 0; i < dim; ++i) corpus.row(r)[i] = s * (1 + wiggle(rng));
+  }
+  for (int64_t q = 0; q < queries.rows; ++q) {
+    const float s = size(rng) * (q % 2 == 0 ? 3e4f : 1e-3f);
+    for (int i = 0; i < dim; ++i) queries.row(q)[i] = s * (1 + wiggle(rng));
+  }
+  const int k = 12;
+  for (Metric metric : kMetrics) {
+    const Result want = Reference(corpus, queries, k, metric);
     Options options;
-    options.params.tile_rows = 3000;
-    options.params.query_batch = 64;
+    options.params.tile_rows = 1024;
+    options.params.query_batch = 16;
     ExpectSame(want, Gpu(corpus, queries, k, metric, options), k, Name(metric));
   }
 }
