@@ -143,13 +143,8 @@ class ExactKnnStage : public Stage<dense::ExactKnnOptions> {
     DenseMatrix corpus_storage, queries_storage;
     const DenseMatrix& corpus = PrepareForMetric(corpus_in, options_.metric(), corpus_storage);
     const DenseMatrix& queries = PrepareForMetric(queries_in, options_.metric(), queries_storage);
-    const bool streamed = placement.rung == Rung::kReduced || placement.rung == Rung::kMinimal;
-    std::vector<int> devices = placement.devices;
-    if (placement.rung != Rung::kSharded) devices.resize(1);
     ASSIGN_OR_RETURN(std::unique_ptr<TrawlExactIndex> index,
-                     TrawlExactIndex::Create(corpus.data, corpus.rows, static_cast<int>(corpus.dim),
-                                             options_.metric(), devices, !streamed,
-                                             TrawlExactIndex::Params(streamed)));
+                     TrawlExactIndex::CreatePlaced(corpus, options_.metric(), placement));
     const int64_t n = queries.rows, k = options_.k();
     RankedLists truth;
     truth.num_queries = n;

@@ -282,17 +282,11 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
   bool ivf() const { return options_.index_type() == dense::FaissIndexBuildOptions::IVF_FLAT; }
   bool trawl_engine() const { return options_.engine() == dense::TRAWL; }
 
-  // Trawl's exact engine where `placement` says: over its GPUs on the sharded rung, else on the
-  // first; the rows resident on the device, or streamed from the host on the reduced rungs.
+  // Trawl's exact engine where `placement` says (TrawlExactIndex::CreatePlaced).
   absl::StatusOr<std::unique_ptr<faiss::Index>> BuildTrawl(const DenseMatrix& corpus,
                                                            const DevicePlacement& placement) const {
-    const bool streamed = placement.rung == Rung::kReduced || placement.rung == Rung::kMinimal;
-    std::vector<int> devices = placement.devices;
-    if (placement.rung != Rung::kSharded) devices.resize(1);
     ASSIGN_OR_RETURN(std::unique_ptr<TrawlExactIndex> index,
-                     TrawlExactIndex::Create(corpus.data, corpus.rows, static_cast<int>(corpus.dim),
-                                             options_.metric(), devices, !streamed,
-                                             TrawlExactIndex::Params(streamed)));
+                     TrawlExactIndex::CreatePlaced(corpus, options_.metric(), placement));
     return std::unique_ptr<faiss::Index>(std::move(index));
   }
 

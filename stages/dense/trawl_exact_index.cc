@@ -58,6 +58,15 @@ absl::StatusOr<std::unique_ptr<TrawlExactIndex>> TrawlExactIndex::Create(
   return index;
 }
 
+absl::StatusOr<std::unique_ptr<TrawlExactIndex>> TrawlExactIndex::CreatePlaced(
+    const DenseMatrix& corpus, dense::Metric metric, const DevicePlacement& placement) {
+  const bool streamed = placement.rung == Rung::kReduced || placement.rung == Rung::kMinimal;
+  std::vector<int> devices = placement.devices;
+  if (placement.rung != Rung::kSharded) devices.resize(1);
+  return Create(corpus.data, corpus.rows, static_cast<int>(corpus.dim), metric, devices, !streamed,
+                Params(streamed));
+}
+
 TrawlExactIndex::~TrawlExactIndex() {
   for (Shard& shard : shards_) exact_gpu::Free(shard.corpus);
 }

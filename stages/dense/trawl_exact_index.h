@@ -20,6 +20,8 @@
 #include "absl/status/statusor.h"
 #include "faiss/Index.h"
 #include "faiss/IndexFlat.h"
+#include "pipelines/placement.h"
+#include "pipelines/values.h"
 #include "stages/dense/dense_metric.pb.h"
 #include "stages/dense/exact_gpu_kernels.h"
 
@@ -34,6 +36,12 @@ class TrawlExactIndex : public faiss::Index {
   static absl::StatusOr<std::unique_ptr<TrawlExactIndex>> Create(
       std::vector<float> rows, int64_t n, int d, dense::Metric metric,
       const std::vector<int>& devices, bool resident, const exact_gpu::SearchParams& params);
+
+  // Create where the memory stage's `placement` says: over its GPUs on the sharded rung, else on
+  // the first; resident on the full rungs, streamed from the host (with Params(true)) on the
+  // reduced ones.
+  static absl::StatusOr<std::unique_ptr<TrawlExactIndex>> CreatePlaced(
+      const DenseMatrix& corpus, dense::Metric metric, const DevicePlacement& placement);
 
   ~TrawlExactIndex() override;
 
