@@ -110,7 +110,9 @@ TEST_F(Bm25ConfigsTest, CranfieldScoresAsTheFormulaGives) {
       EXPECT_NEAR(ranked[i].second, scored[i].first, 2e-6);
       const bool tied = (i > 0 && scored[i - 1].first - scored[i].first < 1e-5) ||
                         (i + 1 < scored.size() && scored[i].first - scored[i + 1].first < 1e-5);
-      if (!tied) EXPECT_EQ(ranked[i].first, scored[i].second);
+      if (!tied) {
+        EXPECT_EQ(ranked[i].first, scored[i].second);
+      }
     }
   }
 }
