@@ -41,6 +41,13 @@ Run RunOf(UChar32 c) {
   return Run::kWord;
 }
 
+// Combining marks, format characters and joiners (UAX #29 Extend, Format, ZWJ) belong to the
+// character before them (WB4): "か" + U+3099 is one Hiragana token.
+bool Attaches(UChar32 c) {
+  const int wb = u_getIntPropertyValue(c, UCHAR_WORD_BREAK);
+  return wb == U_WB_EXTEND || wb == U_WB_FORMAT || wb == U_WB_ZWJ;
+}
+
 bool IsApostrophe(char16_t c) { return c == u'\'' || c == u'\u2019' || c == u'\uFF07'; }
 
 }  // namespace
@@ -99,9 +106,9 @@ void TextAnalyzer::Analyze(absl::string_view text, std::vector<std::string>* ter
     while (piece < end) {
       const Run run = RunOf(unicode.char32At(piece));
       int32_t next = unicode.moveIndex32(piece, 1);
-      if (run != Run::kSingle) {
-        while (next < end && RunOf(unicode.char32At(next)) == run)
-          next = unicode.moveIndex32(next, 1);
+      while (next < end && (Attaches(unicode.char32At(next)) ||
+                            (run != Run::kSingle && RunOf(unicode.char32At(next)) == run))) {
+        next = unicode.moveIndex32(next, 1);
       }
       if (run == Run::kSeparator) {
         last_joined = false;
@@ -121,16 +128,19 @@ void TextAnalyzer::Analyze(absl::string_view text, std::vector<std::string>* ter
 
   std::string term;
   for (auto [start, end] : tokens) {
-    for (int32_t chunk = start; chunk < end; chunk += kMaxTokenLength) {
-      int32_t chunk_end = std::min(end, chunk + kMaxTokenLength);
+    for (int32_t chunk = start, chunk_end; chunk < end; chunk = chunk_end) {
+      chunk_end = std::min(end, chunk + kMaxTokenLength);
+      // Never between the two halves of a surrogate pair.
+      if (chunk_end < end && U16_IS_LEAD(unicode.charAt(chunk_end - 1))) --chunk_end;
+      int32_t term_end = chunk_end;
       // EnglishPossessiveFilter, before lower-casing (so 'S counts too).
-      if (chunk_end - chunk >= 2 && IsApostrophe(unicode.charAt(chunk_end - 2)) &&
-          (unicode.charAt(chunk_end - 1) == u's' || unicode.charAt(chunk_end - 1) == u'S')) {
-        chunk_end -= 2;
+      if (term_end - chunk >= 2 && IsApostrophe(unicode.charAt(term_end - 2)) &&
+          (unicode.charAt(term_end - 1) == u's' || unicode.charAt(term_end - 1) == u'S')) {
+        term_end -= 2;
       }
       // LowerCaseFilter: code point by code point, simple case mapping.
       icu::UnicodeString lower;
-      for (int32_t i = chunk; i < chunk_end; i = unicode.moveIndex32(i, 1)) {
+      for (int32_t i = chunk; i < term_end; i = unicode.moveIndex32(i, 1)) {
         lower.append(u_tolower(unicode.char32At(i)));
       }
       if (lower.isEmpty()) continue;

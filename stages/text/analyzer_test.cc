@@ -61,6 +61,17 @@ TEST(AnalyzerTest, AccentedAndNonLatinLetters) {
               ElementsAre("東", "京", "タワー", "ひ", "ら", "が", "な", "ภาษาไทย"));
 }
 
+TEST(AnalyzerTest, MarksStayWithTheirCharacter) {
+  // A combining voiced sound mark (U+3099, Word_Break Extend) stays with its Hiragana; a
+  // combining acute with its Latin letter.
+  EXPECT_THAT(Tokens("\u304B\u3099\u304D cafe\u0301"),
+              ElementsAre("\u304B\u3099", "\u304D", "cafe\u0301"));
+  // A 255-unit cut never splits a surrogate pair: 254 letters then U+1D400 (two units).
+  const std::string math_a = "\xF0\x9D\x90\x80";
+  EXPECT_THAT(Tokens(std::string(254, 'x') + math_a + "y"),
+              ElementsAre(std::string(254, 'x'), math_a + "y"));
+}
+
 TEST(AnalyzerTest, EmptyAndPunctuationOnly) {
   EXPECT_THAT(Terms(""), IsEmpty());
   EXPECT_THAT(Terms("  \t\n -- !!! ... "), IsEmpty());
