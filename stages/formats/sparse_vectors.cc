@@ -19,6 +19,7 @@
 #include "pipelines/status_util.h"
 #include "stages/formats/json_records.h"
 #include "stages/formats/line_reader.h"
+#include "stages/formats/record_ids.h"
 
 namespace trawl {
 namespace {
@@ -74,13 +75,7 @@ class SparseBuilder {
 
   // Ends the current row under `id`.
   absl::Status EndRow(const std::string& id, int64_t line, absl::string_view where) {
-    auto [it, inserted] = first_line_of_.emplace(id, line);
-    if (!inserted) {
-      return absl::InvalidArgumentError(absl::StrCat(where, ": id \"", absl::CEscape(id),
-                                                     "\" appears twice (first on line ", it->second,
-                                                     ")"));
-    }
-    ids_.Add(id);
+    RETURN_IF_ERROR(ids_.Add(id, line, where));
     matrix_.row_offsets.push_back(static_cast<int64_t>(matrix_.terms.size()));
     ++matrix_.rows;
     row_terms_.clear();
@@ -99,8 +94,7 @@ class SparseBuilder {
   std::shared_ptr<std::vector<std::string>> vocabulary_;
   absl::flat_hash_map<std::string, int32_t> term_ids_;
   absl::flat_hash_set<int32_t> row_terms_;
-  absl::flat_hash_map<std::string, int64_t> first_line_of_;
-  IdTable::Builder ids_;
+  RecordIds ids_;
 };
 
 absl::Status ParseJsonLine(simdjson::dom::parser& parser, absl::string_view line,

@@ -18,6 +18,7 @@
 #include "pipelines/status_util.h"
 #include "stages/formats/json_records.h"
 #include "stages/formats/line_reader.h"
+#include "stages/formats/record_ids.h"
 #include "stages/formats/trec.h"
 
 namespace trawl {
@@ -48,14 +49,8 @@ bool ReplaceInvalidUtf8(absl::string_view line, std::string* fixed) {
 // Accumulates records and checks their ids for duplicates.
 class TextBuilder {
  public:
-  absl::Status Add(std::string id, std::string text, int64_t line, absl::string_view where) {
-    auto [it, inserted] = first_line_of_.emplace(id, line);
-    if (!inserted) {
-      return absl::InvalidArgumentError(absl::StrCat(where, ": id \"", absl::CEscape(id),
-                                                     "\" appears twice (first on line ", it->second,
-                                                     ")"));
-    }
-    ids_.Add(id);
+  absl::Status Add(const std::string& id, std::string text, int64_t line, absl::string_view where) {
+    RETURN_IF_ERROR(ids_.Add(id, line, where));
     collection_.texts.push_back(std::move(text));
     return absl::OkStatus();
   }
@@ -70,8 +65,7 @@ class TextBuilder {
 
  private:
   TextCollection collection_;
-  IdTable::Builder ids_;
-  absl::flat_hash_map<std::string, int64_t> first_line_of_;
+  RecordIds ids_;
 };
 
 absl::Status ParseJsonLine(simdjson::dom::parser& parser, absl::string_view line,
@@ -83,7 +77,7 @@ absl::Status ParseJsonLine(simdjson::dom::parser& parser, absl::string_view line
     if (value.get(contents)) {
       return absl::InvalidArgumentError(absl::StrCat(where, ": expected \"contents\" as a string"));
     }
-    return builder.Add(std::move(record.id), std::string(contents), line_number, where);
+    return builder.Add(record.id, std::string(contents), line_number, where);
   }
   if (record.object.at_key("text").get(value)) {
     return absl::InvalidArgumentError(
@@ -99,7 +93,7 @@ absl::Status ParseJsonLine(simdjson::dom::parser& parser, absl::string_view line
                                      : absl::StrCat(absl::string_view(title.data(), title.size()),
                                                     text.empty() ? "" : " ",
                                                     absl::string_view(text.data(), text.size()));
-  return builder.Add(std::move(record.id), std::move(joined), line_number, where);
+  return builder.Add(record.id, std::move(joined), line_number, where);
 }
 
 absl::Status ParseTsvLine(absl::string_view line, const std::string& where, int64_t line_number,
@@ -175,7 +169,7 @@ class TrecDocuments {
           where, ": expected a non-empty <DOCNO> in the document opened on line ", opened_on_));
     }
     body_.erase(open, close + 8 - open);
-    return builder_.Add(std::move(id), WithoutTags(body_), opened_on_, where);
+    return builder_.Add(id, WithoutTags(body_), opened_on_, where);
   }
 
   // The text between tags, whitespace runs (tags included) collapsed to one space.

@@ -22,6 +22,7 @@
 #include "pipelines/status_util.h"
 #include "stages/formats/json_records.h"
 #include "stages/formats/line_reader.h"
+#include "stages/formats/record_ids.h"
 
 namespace trawl {
 namespace {
@@ -406,8 +407,7 @@ absl::Status ParseNpy(BinaryInput& in, int64_t limit, DenseMatrix* matrix) {
 
 absl::Status ParseJsonLines(LineReader& lines, int64_t limit, DenseMatrix* matrix) {
   simdjson::dom::parser parser;
-  IdTable::Builder ids;
-  absl::flat_hash_map<std::string, int64_t> first_line_of;
+  RecordIds ids;
   absl::string_view line;
   while ((limit == 0 || ids.size() < limit) && lines.Next(&line)) {
     if (absl::StripAsciiWhitespace(line).empty()) continue;
@@ -448,13 +448,7 @@ absl::Status ParseJsonLines(LineReader& lines, int64_t limit, DenseMatrix* matri
       matrix->data.push_back(narrowed);
       ++j;
     }
-    auto [it, inserted] = first_line_of.emplace(id, lines.line_number());
-    if (!inserted) {
-      return absl::InvalidArgumentError(absl::StrCat(where, ": id \"", absl::CEscape(id),
-                                                     "\" appears twice (first on line ", it->second,
-                                                     ")"));
-    }
-    ids.Add(id);
+    RETURN_IF_ERROR(ids.Add(id, lines.line_number(), where));
   }
   RETURN_IF_ERROR(lines.status());
   if (ids.size() == 0) {
