@@ -28,14 +28,7 @@ class Bm25ConfigsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { UseCloneLikeUserDirectory(); }
 
-  static PipelineRun Run(const std::string& name) {
-    absl::StatusOr<Pipeline> pipeline = LoadPipelineFile(std::string(std::getenv("TEST_SRCDIR")) +
-                                                         "/trawl/configs/" + name + ".pbtxt");
-    EXPECT_TRUE(pipeline.ok()) << pipeline.status();
-    PipelineRun run = RunPipeline(*pipeline, RunEnvironment{}, {});
-    EXPECT_TRUE(run.status.ok()) << run.status;
-    return run;
-  }
+  static PipelineRun Run(const std::string& name) { return RunShippedConfig(name); }
 
   // The run file's "qid -> [(docno, score)]", best first.
   static std::map<std::string, std::vector<std::pair<std::string, double>>> ReadRun(

@@ -21,10 +21,7 @@ class DenseConfigsTest : public ::testing::TestWithParam<std::string> {
 
 TEST_P(DenseConfigsTest, RunsWithExactRecall) {
   const std::string name = GetParam();
-  absl::StatusOr<Pipeline> pipeline = LoadPipelineFile(std::string(std::getenv("TEST_SRCDIR")) +
-                                                       "/trawl/configs/" + name + ".pbtxt");
-  ASSERT_TRUE(pipeline.ok()) << pipeline.status();
-  PipelineRun run = RunPipeline(*pipeline, RunEnvironment{}, {});
+  PipelineRun run = RunShippedConfig(name);
   ASSERT_TRUE(run.status.ok()) << run.status;
   // Integer (bvecs) distances tie: FAISS may keep another of the tied rows at rank 10.
   EXPECT_GE(run.report.metrics().at("eval/recall@10"), name == "dense_bvecs" ? 0.99 : 1.0);

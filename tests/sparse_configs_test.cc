@@ -18,14 +18,7 @@ class SparseConfigsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { UseCloneLikeUserDirectory(); }
 
-  static PipelineRun Run(const std::string& name) {
-    absl::StatusOr<Pipeline> pipeline = LoadPipelineFile(std::string(std::getenv("TEST_SRCDIR")) +
-                                                         "/trawl/configs/" + name + ".pbtxt");
-    EXPECT_TRUE(pipeline.ok()) << pipeline.status();
-    PipelineRun run = RunPipeline(*pipeline, RunEnvironment{}, {});
-    EXPECT_TRUE(run.status.ok()) << run.status;
-    return run;
-  }
+  static PipelineRun Run(const std::string& name) { return RunShippedConfig(name); }
 
   static std::string ReadFile(const std::string& name) {
     std::ifstream in(::testing::TempDir() + "/" + name);

@@ -9,6 +9,8 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "pipelines/config_loader.h"
+#include "pipelines/runner.h"
 
 namespace trawl {
 
@@ -19,6 +21,17 @@ inline void UseCloneLikeUserDirectory() {
   unlink((dir + "/tests").c_str());
   ASSERT_EQ(symlink(tests.c_str(), (dir + "/tests").c_str()), 0);
   setenv("BUILD_WORKING_DIRECTORY", dir.c_str(), 1);
+}
+
+// Runs configs/<name>.pbtxt on the CPU as `trawl run` would, expecting it to load and succeed.
+inline PipelineRun RunShippedConfig(const std::string& name) {
+  absl::StatusOr<Pipeline> pipeline = LoadPipelineFile(std::string(std::getenv("TEST_SRCDIR")) +
+                                                       "/trawl/configs/" + name + ".pbtxt");
+  EXPECT_TRUE(pipeline.ok()) << pipeline.status();
+  if (!pipeline.ok()) return PipelineRun{pipeline.status()};
+  PipelineRun run = RunPipeline(*pipeline, RunEnvironment{}, {});
+  EXPECT_TRUE(run.status.ok()) << run.status;
+  return run;
 }
 
 }  // namespace trawl
