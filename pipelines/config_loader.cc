@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/text_format.h"
+#include "pipelines/files.h"
 #include "pipelines/hashing.h"
 #include "pipelines/paths.h"
 #include "pipelines/status_util.h"
@@ -25,6 +26,9 @@ namespace {
 
 using google::protobuf::FieldDescriptor;
 using google::protobuf::TextFormat;
+
+// A pipeline config is a hand-written text file; anything larger is the wrong path.
+constexpr int64_t kMaxConfigBytes = int64_t{16} << 20;
 
 // Where a slot of the pipeline comes from.
 struct Producer {
@@ -264,13 +268,12 @@ std::string PipelineConfigText(const PipelineConfig& config) {
 
 absl::StatusOr<Pipeline> LoadPipelineFile(absl::string_view path, const StageRegistry& registry) {
   const std::string resolved = ResolveUserPath(path);
-  std::ifstream in(resolved);
-  if (!in) {
+  absl::StatusOr<std::string> text = ReadWholeFile(resolved, kMaxConfigBytes);
+  if (absl::IsNotFound(text.status())) {
     return absl::NotFoundError(absl::StrCat("cannot read pipeline config '", resolved, "'"));
   }
-  std::stringstream text;
-  text << in.rdbuf();
-  return ParsePipelineText(text.str(), resolved, registry);
+  if (!text.ok()) return text.status();  // a directory, a FIFO, a device, a file too large
+  return ParsePipelineText(*text, resolved, registry);
 }
 
 }  // namespace trawl

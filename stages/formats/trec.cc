@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "pipelines/files.h"
 #include "pipelines/paths.h"
 #include "pipelines/status_util.h"
 
@@ -41,13 +42,12 @@ bool ParseRelevance(absl::string_view field, int* rel) {
   return absl::SimpleAtoi(field.substr(0, digits), rel);
 }
 
+// Qrels and run files are parsed whole; the bound only keeps a mistaken path (a disk image) from
+// exhausting memory before the parser would reject it.
+constexpr int64_t kMaxTrecFileBytes = int64_t{16} << 30;
+
 absl::StatusOr<std::string> ReadFile(absl::string_view path) {
-  const std::string resolved = ResolveUserPath(path);
-  std::ifstream in(resolved);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read '", resolved, "'"));
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return ReadWholeFile(ResolveUserPath(path), kMaxTrecFileBytes);
 }
 
 // Text editors on Windows start UTF-8 files with a byte order mark; it is not part of the data.
@@ -263,17 +263,27 @@ std::string FormatRanked(const TrecRun& run, WriteLine write_line) {
 
 }  // namespace
 
+void AppendTrecRunLine(std::string& out, absl::string_view qid, absl::string_view docno,
+                       int64_t rank, double score, absl::string_view tag) {
+  absl::StrAppendFormat(&out, "%s Q0 %s %d %.6f %s\n", qid, docno, rank, score, tag);
+}
+
+void AppendMsMarcoRunLine(std::string& out, absl::string_view qid, absl::string_view docno,
+                          int64_t rank) {
+  absl::StrAppendFormat(&out, "%s\t%s\t%d\n", qid, docno, rank);
+}
+
 std::string FormatTrecRun(const TrecRun& run, absl::string_view tag) {
   return FormatRanked(
       run, [&](std::string& out, const std::string& qid, const RunDoc& doc, size_t rank) {
-        absl::StrAppendFormat(&out, "%s Q0 %s %d %.6f %s\n", qid, doc.docno, rank, doc.score, tag);
+        AppendTrecRunLine(out, qid, doc.docno, static_cast<int64_t>(rank), doc.score, tag);
       });
 }
 
 std::string FormatMsMarcoRun(const TrecRun& run) {
   return FormatRanked(run,
                       [](std::string& out, const std::string& qid, const RunDoc& doc, size_t rank) {
-                        absl::StrAppendFormat(&out, "%s\t%s\t%d\n", qid, doc.docno, rank);
+                        AppendMsMarcoRunLine(out, qid, doc.docno, static_cast<int64_t>(rank));
                       });
 }
 

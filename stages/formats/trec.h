@@ -20,6 +20,7 @@
 #ifndef TRAWL_STAGES_FORMATS_TREC_H_
 #define TRAWL_STAGES_FORMATS_TREC_H_
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -66,6 +67,13 @@ absl::StatusOr<std::vector<Query>> ParseTrecTopics(absl::string_view text,
 // The same from files (paths resolved as user paths); NotFound when unreadable.
 absl::StatusOr<Qrels> ReadQrels(absl::string_view path);
 absl::StatusOr<TrecRun> ReadTrecRun(absl::string_view path);
+
+// One run line, appended to `out`: "QID Q0 DOCNO RANK SCORE TAG\n" (score with 6 decimals), and
+// MS MARCO's "QID<TAB>DOCNO<TAB>RANK\n". The run writer and the formatters below share them.
+void AppendTrecRunLine(std::string& out, absl::string_view qid, absl::string_view docno,
+                       int64_t rank, double score, absl::string_view tag);
+void AppendMsMarcoRunLine(std::string& out, absl::string_view qid, absl::string_view docno,
+                          int64_t rank);
 
 // "QID Q0 DOCNO RANK SCORE TAG\n" lines, each query's documents best first.
 std::string FormatTrecRun(const TrecRun& run, absl::string_view tag);

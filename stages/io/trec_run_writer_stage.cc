@@ -1,15 +1,16 @@
-#include <cmath>
-#include <cstdio>
-#include <fstream>
+#include <memory>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
+#include "pipelines/files.h"
 #include "pipelines/paths.h"
 #include "pipelines/registry.h"
 #include "pipelines/stage.h"
 #include "pipelines/status_util.h"
 #include "pipelines/values.h"
+#include "stages/formats/record_ids.h"
+#include "stages/formats/trec.h"
 #include "stages/io/trec_run_writer_stage.pb.h"
 
 namespace trawl {
@@ -18,7 +19,8 @@ namespace trawl {
 // "QUERY_ID Q0 DOC_ID RANK SCORE TAG", ranks from 1, scores higher-is-better with 6 decimal
 // places (%.6f); or, with format MSMARCO, "QUERY_ID<TAB>DOC_ID<TAB>RANK". Missing results
 // (row -1) are not written. The file is replaced
-// atomically: a reader never sees half a run.
+// atomically (pipelines/files.h): a reader never sees half a run, and two runs writing one path
+// leave the complete file of one of them. Ids that are empty or hold whitespace are an error.
 //
 //   stage {
 //     type: "trec_run_writer"  input: "results:results"
@@ -47,39 +49,46 @@ class TrecRunWriterStage : public Stage<io::TrecRunWriterOptions> {
 
   absl::Status Run(StageContext& ctx) override {
     ASSIGN_OR_RETURN(const RankedLists* results, ctx.Input<RankedLists>("results"));
-    const std::string temp = path_ + ".tmp";
-    {
-      std::ofstream out(temp, std::ios::trunc);
-      if (!out)
-        return absl::PermissionDeniedError(absl::StrCat("cannot write run file '", temp, "'"));
-      for (int64_t q = 0; q < results->num_queries; ++q) {
-        for (int64_t j = 0; j < results->k; ++j) {
-          const int64_t row = results->doc_rows[q * results->k + j];
-          if (row < 0) break;  // missing results come last
-          if (msmarco_) {
-            out << absl::StrFormat("%s\t%s\t%d\n", results->query_id(q), results->doc_id(row),
-                                   j + 1);
-          } else {
-            out << absl::StrFormat("%s Q0 %s %d %.6f %s\n", results->query_id(q),
-                                   results->doc_id(row), j + 1, results->scores[q * results->k + j],
-                                   tag_);
-          }
+    ASSIGN_OR_RETURN(std::unique_ptr<AtomicFileWriter> out,
+                     AtomicFileWriter::Create(path_, "run file"));
+    std::string lines;
+    for (int64_t q = 0; q < results->num_queries; ++q) {
+      const std::string qid = results->query_id(q);
+      if (!IsRunFileId(qid)) return BadId("query", q, qid);
+      for (int64_t j = 0; j < results->k; ++j) {
+        const int64_t row = results->doc_rows[q * results->k + j];
+        if (row < 0) break;  // missing results come last
+        const std::string docno = results->doc_id(row);
+        if (!IsRunFileId(docno)) return BadId("document", row, docno);
+        if (msmarco_) {
+          AppendMsMarcoRunLine(lines, qid, docno, j + 1);
+        } else {
+          AppendTrecRunLine(lines, qid, docno, j + 1, results->scores[q * results->k + j], tag_);
         }
       }
-      if (!out.good()) return absl::DataLossError(absl::StrCat("write to '", temp, "' failed"));
+      if (lines.size() >= (1 << 20)) {
+        RETURN_IF_ERROR(out->Append(lines));
+        lines.clear();
+      }
     }
-    if (std::rename(temp.c_str(), path_.c_str()) != 0) {
-      return absl::PermissionDeniedError(
-          absl::StrCat("cannot move run file into place at '", path_, "'"));
-    }
+    RETURN_IF_ERROR(out->Append(lines));
+    RETURN_IF_ERROR(out->Commit());
     (*ctx.report().mutable_notes())["path"] = path_;
     return absl::OkStatus();
   }
+
+  std::vector<FileUse> Files() const override { return {{FileUse::kOutputFile, path_}}; }
 
  private:
   std::string path_;
   std::string tag_;
   bool msmarco_ = false;
+
+  // Readers reject such ids; one that reaches the writer anyway (a stage's own ids) must not
+  // shift or split a line of the run.
+  absl::Status BadId(absl::string_view what, int64_t row, absl::string_view id) const {
+    return BadRunFileIdError(id, absl::StrCat("run file '", path_, "': ", what, " ", row));
+  }
 };
 TRAWL_REGISTER_STAGE(TrecRunWriterStage);
 

@@ -65,7 +65,9 @@ TEST(TrecRunWriterStageTest, UnwritablePathNamesTheFile) {
   runner->SetInput("results", RankedLists{});
   absl::Status s = runner->Run();
   EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(s.message(), "cannot write run file '/nonexistent/x.run.tmp'");
+  EXPECT_EQ(s.message(),
+            "cannot write run file '/nonexistent/x.run': creating a file in '/nonexistent' "
+            "failed: No such file or directory");
 }
 
 TEST(TrecRunWriterStageTest, MissingPathAndBadTagAreRejectedAtOpen) {

@@ -15,12 +15,16 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "pipelines/files.h"
 #include "pipelines/hashing.h"
 #include "pipelines/paths.h"
 #include "pipelines/status_util.h"
 
 namespace trawl {
 namespace {
+
+// A sparse index file is read whole; the bound rejects a wrong path before it is allocated.
+constexpr int64_t kMaxIndexFileBytes = int64_t{1} << 40;
 
 constexpr char kMagic[8] = {'T', 'R', 'A', 'W', 'L', 'S', 'P', 'X'};
 constexpr uint32_t kVersion = 1;
@@ -523,27 +527,13 @@ absl::Status SparseIndex::Write(const std::string& path_in) const {
   std::string bytes = std::move(out.bytes());
   bytes += Sha256Hex(bytes);
 
-  const std::string path = ResolveUserPath(path_in);
-  const std::string temp = absl::StrCat(path, ".tmp-", getpid());
-  {
-    std::ofstream file(temp, std::ios::binary | std::ios::trunc);
-    file.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    file.close();
-    if (!file) return absl::DataLossError(absl::StrCat("write to '", temp, "' failed"));
-  }
-  if (std::rename(temp.c_str(), path.c_str()) != 0) {
-    return absl::PermissionDeniedError(absl::StrCat("cannot move '", temp, "' to '", path, "'"));
-  }
-  return absl::OkStatus();
+  return WriteFileAtomically(ResolveUserPath(path_in), bytes, "sparse index file");
 }
 
 absl::StatusOr<SparseIndex> SparseIndex::Read(const std::string& path_in) {
   const std::string path = ResolveUserPath(path_in);
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return absl::NotFoundError(absl::StrCat("cannot read '", path, "'"));
-  std::stringstream bytes;
-  bytes << file.rdbuf();
-  return Parse(bytes.str(), path);
+  ASSIGN_OR_RETURN(std::string bytes, ReadWholeFile(path, kMaxIndexFileBytes));
+  return Parse(bytes, path);
 }
 
 absl::StatusOr<SparseIndex> SparseIndex::Parse(absl::string_view bytes, absl::string_view source) {
@@ -557,7 +547,8 @@ absl::StatusOr<SparseIndex> SparseIndex::Parse(absl::string_view bytes, absl::st
   const std::string sha = Sha256Hex(body);
   if (sha != bytes.substr(bytes.size() - kDigest)) {
     return absl::DataLossError(absl::StrCat(where, ": checksum mismatch (expected ",
-                                            bytes.substr(bytes.size() - kDigest), ", found ", sha,
+                                            absl::CHexEscape(bytes.substr(bytes.size() - kDigest)),
+                                            ", found ", sha,
                                             "): the file is truncated or corrupt"));
   }
   ByteReader in(body.substr(sizeof(kMagic)), where);

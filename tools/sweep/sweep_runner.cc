@@ -23,6 +23,7 @@
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "pipelines/config_loader.h"
+#include "pipelines/files.h"
 #include "pipelines/hashing.h"
 #include "pipelines/paths.h"
 #include "pipelines/progress.h"
@@ -37,12 +38,11 @@ namespace {
 
 using google::protobuf::FieldDescriptor;
 
+// Sweep configs and the reports they read back are small text files.
+constexpr int64_t kMaxTextBytes = int64_t{64} << 20;
+
 absl::StatusOr<std::string> ReadText(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read '", path, "'"));
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return ReadWholeFile(path, kMaxTextBytes);
 }
 
 std::string Resolve(const std::string& dir, const std::string& path) {
