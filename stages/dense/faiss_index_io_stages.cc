@@ -1,6 +1,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "faiss/gpu/GpuCloner.h"
+#include "pipelines/files.h"
+#include "pipelines/paths.h"
 #include "pipelines/registry.h"
 #include "pipelines/stage.h"
 #include "pipelines/status_util.h"
@@ -29,7 +31,9 @@ class FaissIndexWriteStage : public Stage<dense::FaissIndexWriteOptions> {
   absl::Status Open(const dense::FaissIndexWriteOptions& options) override {
     if (options.path().empty()) return absl::InvalidArgumentError("path is required");
     path_ = options.path();
-    return absl::OkStatus();
+    // Before any stage runs: a user's folder or file at the path is never replaced.
+    ASSIGN_OR_RETURN(const std::string target, FinalTarget(ResolveUserPath(path_)));
+    return CheckReplaceableFolder(target);
   }
 
   absl::Status Run(StageContext& ctx) override {
@@ -46,6 +50,10 @@ class FaissIndexWriteStage : public Stage<dense::FaissIndexWriteOptions> {
                                      index->ids, manifest));
     (*ctx.report().mutable_notes())["written"] = path_;
     return absl::OkStatus();
+  }
+
+  std::vector<FileUse> Files() const override {
+    return {{FileUse::kOutputFolder, ResolveUserPath(path_)}};
   }
 
  private:
@@ -116,6 +124,10 @@ class FaissIndexReadStage : public Stage<dense::FaissIndexReadOptions> {
         absl::StrCat(placed.description, ", ", placed.index->ntotal, " x ", placed.index->d,
                      folder.has_manifest ? ", verified" : ", no manifest (Pyserini)");
     return ctx.SetOutput("index", std::move(placed));
+  }
+
+  std::vector<FileUse> Files() const override {
+    return {{FileUse::kInputFolder, ResolveUserPath(path_)}};
   }
 
  private:

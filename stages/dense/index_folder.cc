@@ -1,7 +1,12 @@
 #include "stages/dense/index_folder.h"
 
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -10,9 +15,11 @@
 #include "absl/strings/str_cat.h"
 #include "faiss/index_io.h"
 #include "google/protobuf/text_format.h"
+#include "pipelines/files.h"
 #include "pipelines/hashing.h"
 #include "pipelines/paths.h"
 #include "pipelines/status_util.h"
+#include "stages/formats/record_ids.h"
 
 namespace trawl {
 namespace {
@@ -23,62 +30,131 @@ constexpr char kIndexFile[] = "index";
 constexpr char kDocidFile[] = "docid";
 constexpr char kManifestFile[] = "trawl_index.pbtxt";
 
-absl::StatusOr<std::string> ReadBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read '", path, "'"));
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
+// A manifest is a few lines of text; a docid file has one line per row.
+constexpr int64_t kMaxManifestBytes = int64_t{1} << 20;
+constexpr int64_t kMaxDocidBytes = int64_t{64} << 30;
 
 // SHA-256 and size of a file, read in 1 MiB pieces (index files can be larger than memory allows
 // twice).
 absl::Status HashFile(const std::string& path, std::string* sha, int64_t* bytes) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read '", path, "'"));
+  ASSIGN_OR_RETURN(FileDescriptor fd, OpenRegularFile(path));
   Sha256 hash;
   std::string chunk(1 << 20, '\0');
   *bytes = 0;
-  while (in) {
-    in.read(&chunk[0], static_cast<std::streamsize>(chunk.size()));
-    hash.Update(absl::string_view(chunk.data(), static_cast<size_t>(in.gcount())));
-    *bytes += in.gcount();
+  while (true) {
+    const ssize_t got = ::read(fd.get(), &chunk[0], chunk.size());
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      return absl::DataLossError(
+          absl::StrCat("reading '", path, "' failed: ", std::strerror(errno)));
+    }
+    if (got == 0) break;
+    hash.Update(absl::string_view(chunk.data(), static_cast<size_t>(got)));
+    *bytes += got;
   }
   *sha = hash.Hex();
   return absl::OkStatus();
 }
 
-absl::Status WriteBytes(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  out.close();
-  if (!out) return absl::DataLossError(absl::StrCat("write to '", path, "' failed"));
+// Writes `bytes` to the new file `path` and fsyncs it (the folder is staged, so no reader sees it
+// before the rename).
+absl::Status WriteSyncedFile(const std::string& path, absl::string_view bytes) {
+  FileDescriptor fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666));
+  bool ok = fd.get() >= 0;
+  while (ok && !bytes.empty()) {
+    const ssize_t written = ::write(fd.get(), bytes.data(), bytes.size());
+    if (written < 0 && errno == EINTR) continue;
+    ok = written > 0;
+    if (ok) bytes.remove_prefix(static_cast<size_t>(written));
+  }
+  if (!ok || ::fsync(fd.get()) != 0) {
+    return absl::DataLossError(absl::StrCat("writing '", path, "' failed: ", std::strerror(errno)));
+  }
   return absl::OkStatus();
 }
 
-// Puts the complete folder `staged` at `folder`: the old folder moves aside first (a directory
-// cannot be renamed over a non-empty one), then goes.
-absl::Status ReplaceFolder(const std::string& staged, const std::string& folder) {
+absl::Status SyncFile(const std::string& path) {
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0 || ::fsync(fd.get()) != 0) {
+    return absl::DataLossError(absl::StrCat("cannot sync '", path, "': ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+bool IsTrawlFileName(const std::string& name) {
+  return name == kIndexFile || name == kDocidFile || name == kManifestFile;
+}
+
+// Removes a folder CheckReplaceableFolder accepted: its own files, then the folder itself.
+void RemoveTrawlFolder(const std::string& folder) {
+  for (const char* name : {kIndexFile, kDocidFile, kManifestFile}) {
+    ::unlink(absl::StrCat(folder, "/", name).c_str());
+  }
+  ::rmdir(folder.c_str());
+}
+
+absl::Status NotReplaceable(const std::string& folder, absl::string_view found) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "index folder '", folder, "' ", found,
+      "; an index folder replaces only an empty folder or one Trawl wrote (its manifest ",
+      kManifestFile,
+      " and nothing but index and docid beside it), so nothing was written or deleted: choose "
+      "another path or remove it yourself"));
+}
+
+}  // namespace
+
+absl::Status CheckReplaceableFolder(const std::string& folder) {
+  struct stat info;
+  if (::lstat(folder.c_str(), &info) != 0) {
+    if (errno == ENOENT) return absl::OkStatus();
+    return absl::PermissionDeniedError(
+        absl::StrCat("index folder '", folder, "': cannot inspect it: ", std::strerror(errno)));
+  }
+  if (!S_ISDIR(info.st_mode)) {
+    return NotReplaceable(folder, absl::StrCat("is ", DescribeFileType(info.st_mode)));
+  }
   std::error_code error;
-  const std::string old = absl::StrCat(folder, ".old-", getpid());
-  const bool had_old = fs::exists(folder, error);
-  if (had_old) {
-    fs::rename(folder, old, error);
-    if (error) {
-      return absl::PermissionDeniedError(
-          absl::StrCat("cannot move '", folder, "' aside: ", error.message()));
+  bool empty = true;
+  for (fs::directory_iterator it(folder, error), end; !error && it != end; it.increment(error)) {
+    empty = false;
+    const std::string name = it->path().filename().string();
+    if (!IsTrawlFileName(name) || !it->is_regular_file(error)) {
+      return NotReplaceable(folder, absl::StrCat("holds '", name, "', which Trawl did not write"));
     }
   }
-  fs::rename(staged, folder, error);
   if (error) {
-    const std::string message = error.message();
-    if (had_old) fs::rename(old, folder, error);  // put the previous folder back
-    fs::remove_all(staged, error);
     return absl::PermissionDeniedError(
-        absl::StrCat("cannot move '", staged, "' to '", folder, "': ", message));
+        absl::StrCat("index folder '", folder, "': cannot list it: ", error.message()));
   }
-  if (had_old) fs::remove_all(old, error);
+  if (empty) return absl::OkStatus();
+  dense::IndexManifest manifest;
+  absl::StatusOr<std::string> text = ReadWholeFile(folder + "/" + kManifestFile, kMaxManifestBytes);
+  if (!text.ok() || !google::protobuf::TextFormat::ParseFromString(*text, &manifest) ||
+      manifest.version() != 1) {
+    return NotReplaceable(folder, absl::StrCat("has no readable Trawl manifest ", kManifestFile));
+  }
   return absl::OkStatus();
+}
+
+namespace {
+
+// Puts the complete folder `staged` at `folder` (CheckReplaceableFolder accepted it): a rename when
+// nothing is there, else an atomic exchange of the two (renameat2 RENAME_EXCHANGE), after which the
+// previous folder, now at `staged`, goes. Readers see the old folder or the new one, never a mix.
+absl::Status ReplaceFolder(const std::string& staged, const std::string& folder) {
+  struct stat info;
+  const bool had_old = ::lstat(folder.c_str(), &info) == 0;
+  const int moved =
+      had_old ? ::renameat2(AT_FDCWD, staged.c_str(), AT_FDCWD, folder.c_str(), RENAME_EXCHANGE)
+              : ::rename(staged.c_str(), folder.c_str());
+  if (moved != 0) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot move '", staged, "' to '", folder, "': ", std::strerror(errno)));
+  }
+  if (had_old) RemoveTrawlFolder(staged);
+  const std::string parent = fs::path(folder).parent_path().string();
+  return SyncFolder(parent.empty() ? "." : parent);
 }
 
 absl::Status Corrupt(const std::string& path, absl::string_view what) {
@@ -90,38 +166,42 @@ absl::Status Corrupt(const std::string& path, absl::string_view what) {
 
 absl::Status WriteIndexFolder(const std::string& folder_in, const faiss::Index& index,
                               const IdTable& ids, dense::IndexManifest manifest) {
-  const std::string folder = ResolveUserPath(folder_in);
+  ASSIGN_OR_RETURN(const std::string folder, FinalTarget(ResolveUserPath(folder_in)));
+  RETURN_IF_ERROR(CheckReplaceableFolder(folder));
+  // Pyserini's FaissSearcher reads `docid` whatever the ids are: row numbers are written as text.
   std::string docids;
-  if (!ids.row_numbers() && !ids.empty()) {
-    for (int64_t i = 0; i < ids.size(); ++i) {
-      const std::string id = ids.Get(i);
-      if (id.find_first_of("\r\n") != std::string::npos) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "id of row ", i, " contains a line break: the docid file holds one id per line"));
-      }
-      absl::StrAppend(&docids, id, "\n");
+  for (int64_t i = 0; i < index.ntotal; ++i) {
+    const std::string id = ids.row_numbers() || ids.empty() ? absl::StrCat(i) : ids.Get(i);
+    if (!IsRunFileId(id)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("id of row ", i,
+                       " is empty or holds whitespace: the docid file holds one "
+                       "id per line, and run files cannot carry it"));
     }
+    absl::StrAppend(&docids, id, "\n");
   }
-  const std::string staged = absl::StrCat(folder, ".tmp-", getpid());
+  const std::string parent = fs::path(folder).parent_path().string();
   std::error_code error;
-  fs::remove_all(staged, error);
-  fs::create_directories(staged, error);
-  if (error) {
+  if (!parent.empty()) fs::create_directories(parent, error);  // as `mkdir -p`: nothing replaced
+  std::string staged =
+      absl::StrCat(parent.empty() ? "." : parent, "/.",
+                   fs::path(folder).filename().string().substr(0, 200), ".trawl-XXXXXX");
+  if (::mkdtemp(&staged[0]) == nullptr) {
     return absl::PermissionDeniedError(
-        absl::StrCat("cannot create '", staged, "': ", error.message()));
+        absl::StrCat("cannot create a folder beside '", folder, "': ", std::strerror(errno)));
   }
-  // Whatever fails below, the staging folder goes.
+  // Whatever fails below, the staging folder goes (it holds only files written here).
   struct Cleanup {
     std::string path;
     bool keep = false;
     ~Cleanup() {
-      std::error_code ignored;
-      if (!keep) fs::remove_all(path, ignored);
+      if (!keep) RemoveTrawlFolder(path);
     }
   } cleanup{staged};
   const std::string index_path = staged + "/" + kIndexFile;
   RETURN_IF_ERROR(StatusFromCall("writing FAISS index " + index_path,
                                  [&] { faiss::write_index(&index, index_path.c_str()); }));
+  RETURN_IF_ERROR(SyncFile(index_path));
   std::string sha;
   int64_t bytes = 0;
   RETURN_IF_ERROR(HashFile(index_path, &sha, &bytes));
@@ -130,16 +210,16 @@ absl::Status WriteIndexFolder(const std::string& folder_in, const faiss::Index& 
   manifest.set_rows(index.ntotal);
   manifest.set_index_bytes(bytes);
   manifest.set_index_sha256(sha);
-  manifest.set_row_number_ids(docids.empty());
-  if (!docids.empty()) {
-    manifest.set_docid_sha256(Sha256Hex(docids));
-    RETURN_IF_ERROR(WriteBytes(staged + "/" + kDocidFile, docids));
-  }
+  manifest.set_row_number_ids(ids.row_numbers() || ids.empty());
+  manifest.set_docid_sha256(Sha256Hex(docids));
+  RETURN_IF_ERROR(WriteSyncedFile(staged + "/" + kDocidFile, docids));
   std::string manifest_text;
   google::protobuf::TextFormat::PrintToString(manifest, &manifest_text);
-  RETURN_IF_ERROR(WriteBytes(staged + "/" + kManifestFile, manifest_text));
-  cleanup.keep = true;  // ReplaceFolder moves it, or removes it itself on failure
-  return ReplaceFolder(staged, folder);
+  RETURN_IF_ERROR(WriteSyncedFile(staged + "/" + kManifestFile, manifest_text));
+  RETURN_IF_ERROR(SyncFolder(staged));
+  RETURN_IF_ERROR(ReplaceFolder(staged, folder));
+  cleanup.keep = true;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<int64_t> IndexFileBytes(const std::string& folder) {
@@ -159,7 +239,7 @@ absl::StatusOr<IndexFolder> ReadIndexFolder(const std::string& folder_in) {
   std::error_code error;
   result.has_manifest = fs::exists(manifest_path, error);
   if (result.has_manifest) {
-    ASSIGN_OR_RETURN(std::string text, ReadBytes(manifest_path));
+    ASSIGN_OR_RETURN(std::string text, ReadWholeFile(manifest_path, kMaxManifestBytes));
     if (!google::protobuf::TextFormat::ParseFromString(text, &result.manifest) ||
         result.manifest.version() != 1) {
       return Corrupt(manifest_path, "not a version-1 Trawl index manifest");
@@ -178,8 +258,9 @@ absl::StatusOr<IndexFolder> ReadIndexFolder(const std::string& folder_in) {
       return Corrupt(index_path,
                      absl::StrCat("expected SHA-256 ", manifest.index_sha256(), ", found ", sha));
     }
-  } else if (!fs::exists(index_path, error)) {
-    return absl::NotFoundError(absl::StrCat("cannot read '", index_path, "'"));
+  } else {
+    // FAISS opens the path itself: a FIFO or device there must be refused first.
+    RETURN_IF_ERROR(OpenRegularFile(index_path).status());
   }
   RETURN_IF_ERROR(StatusFromCall("reading FAISS index " + index_path, [&] {
     result.index.reset(faiss::read_index(index_path.c_str()));
@@ -199,7 +280,7 @@ absl::StatusOr<IndexFolder> ReadIndexFolder(const std::string& folder_in) {
   }
   if (result.has_manifest && manifest.row_number_ids()) return result;
 
-  absl::StatusOr<std::string> docids = ReadBytes(docid_path);
+  absl::StatusOr<std::string> docids = ReadWholeFile(docid_path, kMaxDocidBytes);
   if (!docids.ok()) {
     if (result.has_manifest) return Corrupt(docid_path, "missing");
     return absl::NotFoundError(absl::StrCat(
@@ -208,13 +289,17 @@ absl::StatusOr<IndexFolder> ReadIndexFolder(const std::string& folder_in) {
   if (result.has_manifest && Sha256Hex(*docids) != manifest.docid_sha256()) {
     return Corrupt(docid_path, absl::StrCat("expected SHA-256 ", manifest.docid_sha256()));
   }
-  IdTable::Builder ids;
+  // One id per line, as Pyserini writes it: a blank line, whitespace in an id or an id twice is
+  // an error naming the line (a run file could not carry them, and rows would shift).
+  RecordIds ids;
   absl::string_view rest = *docids;
+  int64_t line = 0;
   while (!rest.empty()) {
     const size_t end = rest.find('\n');
     absl::string_view id = rest.substr(0, end);
     if (!id.empty() && id.back() == '\r') id.remove_suffix(1);
-    ids.Add(id);
+    ++line;
+    RETURN_IF_ERROR(ids.Add(std::string(id), line, absl::StrCat(docid_path, ":", line)));
     rest.remove_prefix(end == absl::string_view::npos ? rest.size() : end + 1);
   }
   if (ids.size() != result.index->ntotal) {
