@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
+#include <filesystem>
 #include <memory>
 #include <utility>
 
@@ -13,7 +13,9 @@
 #include "glog/logging.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
+#include "pipelines/files.h"
 #include "pipelines/paths.h"
+#include "pipelines/status_util.h"
 #include "pipelines/values.h"
 
 namespace trawl {
@@ -31,7 +33,9 @@ DeviceReport MakeDeviceReport(const RunEnvironment& env) {
   return device;
 }
 
-// Opens every stage before any runs, so bad options fail before any work.
+}  // namespace
+
+// Every stage is opened before any runs, so bad options fail before any work.
 absl::StatusOr<std::vector<std::unique_ptr<StageBase>>> OpenStages(const Pipeline& pipeline) {
   std::vector<std::unique_ptr<StageBase>> stages;
   for (const StageNode& node : pipeline.stages) {
@@ -46,6 +50,106 @@ absl::StatusOr<std::vector<std::unique_ptr<StageBase>>> OpenStages(const Pipelin
   }
   return stages;
 }
+
+namespace {
+
+// A path as comparisons see it: symlinks at the path followed, then made absolute and normal.
+std::string ComparablePath(const std::string& path) {
+  absl::StatusOr<std::string> target = FinalTarget(path);
+  std::error_code error;
+  std::filesystem::path canonical =
+      std::filesystem::weakly_canonical(target.ok() ? *target : path, error);
+  return error ? path : canonical.string();
+}
+
+bool SamePath(const std::string& a, const std::string& b) {
+  return ComparablePath(a) == ComparablePath(b) || SameFile(a, b);
+}
+
+std::string StageLabel(const Pipeline& pipeline, size_t i) {
+  const StageNode& node = pipeline.stages[i];
+  return absl::StrCat("stage '", node.name, "' (", pipeline.source, ":", node.line, ")");
+}
+
+}  // namespace
+
+absl::Status CheckReportPath(const std::string& report_path, const std::string& config_path) {
+  const std::string report = ResolveUserPath(report_path);
+  RETURN_IF_ERROR(CheckOutputFile(report, "report"));
+  if (!config_path.empty() && SamePath(report, ResolveUserPath(config_path))) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("report '", report,
+                     "' is the pipeline config itself; choose another --report (nothing was "
+                     "written)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckFileUses(const Pipeline& pipeline,
+                           const std::vector<std::unique_ptr<StageBase>>& stages,
+                           const std::string& report_path) {
+  std::vector<std::vector<FileUse>> uses;
+  for (const auto& stage : stages) uses.push_back(stage->Files());
+  const std::string report = report_path.empty() ? "" : ResolveUserPath(report_path);
+  // Every output: the report (written last, after every stage) and each stage's.
+  struct Output {
+    size_t stage;  // stages.size() for the report
+    FileUse use;
+  };
+  std::vector<Output> outputs;
+  for (size_t i = 0; i < uses.size(); ++i) {
+    for (const FileUse& use : uses[i]) {
+      if (use.output()) outputs.push_back({i, use});
+    }
+  }
+  if (!report.empty()) {
+    RETURN_IF_ERROR(CheckReportPath(report, pipeline.source));
+    outputs.push_back({stages.size(), {FileUse::kOutputFile, report}});
+  }
+  auto label = [&](size_t i) {
+    return i == stages.size() ? std::string("the report") : StageLabel(pipeline, i);
+  };
+  for (size_t o = 0; o < outputs.size(); ++o) {
+    const Output& out = outputs[o];
+    if (out.use.kind == FileUse::kOutputFile) {
+      RETURN_IF_ERROR(CheckOutputFile(out.use.path, absl::StrCat(label(out.stage), ": output")));
+    }
+    if (!pipeline.source.empty() && SamePath(out.use.path, pipeline.source)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(label(out.stage), " writes '", out.use.path,
+                       "', the pipeline config itself; choose another path (nothing was written)"));
+    }
+    for (size_t p = 0; p < o; ++p) {
+      if (SamePath(outputs[p].use.path, out.use.path)) {
+        return absl::InvalidArgumentError(absl::StrCat(label(outputs[p].stage), " and ",
+                                                       label(out.stage), " both write '",
+                                                       out.use.path, "'"));
+      }
+    }
+    // A stage reading this path before any stage writes it reads the user's file: writing it
+    // would destroy an input of this very run.
+    for (size_t j = 0; j < uses.size(); ++j) {
+      for (const FileUse& in : uses[j]) {
+        if (in.output() || !SamePath(in.path, out.use.path)) continue;
+        bool written_before = false;
+        for (size_t w = 0; w < j; ++w) {
+          for (const FileUse& earlier : uses[w]) {
+            written_before |= earlier.output() && SamePath(earlier.path, in.path);
+          }
+        }
+        if (!written_before) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              label(out.stage), " writes '", out.use.path, "', which ", StageLabel(pipeline, j),
+              " reads as an input of this run; writing it would destroy it: choose another path "
+              "(nothing was written)"));
+        }
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+namespace {
 
 // The pipeline's slot values while it runs; each is released after the last stage reading it,
 // unless the caller keeps it.
@@ -133,6 +237,13 @@ absl::Status RunStages(const Pipeline& pipeline,
     }
     VLOG(1) << "stage '" << node.name << "' (" << node.registration->type << ") finished in "
             << stage_report->wall_seconds() << " s";
+    for (const FileUse& use : stages[i]->Files()) {
+      if (!use.output()) continue;
+      std::error_code error;
+      const std::string absolute = std::filesystem::absolute(use.path, error).string();
+      stage_report->add_outputs_written(error ? use.path : absolute);
+      report.add_outputs_written(error ? use.path : absolute);
+    }
     ReportMetrics(node, slots, report);
     slots.ReleaseAfter(i, node.inputs);
   }
@@ -160,12 +271,14 @@ PipelineRun RunPipeline(const Pipeline& pipeline, const RunEnvironment& env,
   SlotStore slots(pipeline, options.keep_slots);
   absl::StatusOr<std::vector<std::unique_ptr<StageBase>>> stages = OpenStages(pipeline);
   run.status = stages.status();
+  if (run.status.ok()) run.status = CheckFileUses(pipeline, *stages, options.report_path);
   if (run.status.ok() && env.memory != nullptr) run.status = env.memory->Preflight();
   if (run.status.ok()) run.status = RunStages(pipeline, *stages, env, slots, run.report);
   run.slots = slots.Kept();
 
   FinishReport(run.status, absl::Now() - run_start, run.report);
-  if (!options.report_path.empty()) {
+  // A report path that is itself the problem (the config, a device) is never written.
+  if (!options.report_path.empty() && CheckReportPath(options.report_path, pipeline.source).ok()) {
     absl::Status written = WriteReportJson(run.report, options.report_path);
     if (!written.ok()) {
       LOG(ERROR) << written.message();
@@ -185,20 +298,7 @@ absl::Status WriteReportJson(const RunReport& report, const std::string& path) {
     return absl::InternalError(
         absl::StrCat("cannot print the report as JSON: ", converted.ToString()));
   }
-  const std::string resolved = ResolveUserPath(path);
-  const std::string temp = resolved + ".tmp";
-  {
-    std::ofstream out(temp, std::ios::trunc);
-    out << json;
-    if (!out.good()) {
-      return absl::PermissionDeniedError(absl::StrCat("cannot write report '", temp, "'"));
-    }
-  }
-  if (std::rename(temp.c_str(), resolved.c_str()) != 0) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("cannot move report into place at '", resolved, "'"));
-  }
-  return absl::OkStatus();
+  return WriteFileAtomically(ResolveUserPath(path), json, "report");
 }
 
 }  // namespace trawl

@@ -9,11 +9,13 @@
 #ifndef TRAWL_PIPELINES_RUNNER_H_
 #define TRAWL_PIPELINES_RUNNER_H_
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "pipelines/pipeline.h"
 #include "pipelines/report.pb.h"
@@ -37,6 +39,24 @@ struct PipelineRun {
 
 PipelineRun RunPipeline(const Pipeline& pipeline, const RunEnvironment& env,
                         const RunOptions& options = {});
+
+// Checks, before any stage runs, every output of the opened `stages` (FileUse) and the report at
+// `report_path` (may be empty): an output file must be absent or a regular file; no output may be
+// the config or a file or folder a stage reads, unless an earlier stage writes it (an index
+// written, then read back); two stages may not write one path. InvalidArgument naming both stages
+// and the path. `trawl run` and `trawl validate` both call it.
+absl::Status CheckFileUses(const Pipeline& pipeline,
+                           const std::vector<std::unique_ptr<StageBase>>& stages,
+                           const std::string& report_path);
+
+// OK when the report may be written to `report_path` (resolved as a user path): absent or a
+// regular file, and not the config at `config_path` (may be empty). Checked before any stage runs
+// and before any report is written, also for a run whose config did not load.
+absl::Status CheckReportPath(const std::string& report_path, const std::string& config_path);
+
+// Opens every stage of `pipeline` (its options checked, nothing run); errors name the config
+// line and the stage.
+absl::StatusOr<std::vector<std::unique_ptr<StageBase>>> OpenStages(const Pipeline& pipeline);
 
 // Fills the report's closing fields: wall time, ok, and the error when `status` is not OK. Also
 // for runs that stop before RunPipeline (a config that does not load still gets its report).

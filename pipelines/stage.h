@@ -123,21 +123,25 @@ class StageContext {
         env_(env),
         report_(report) {}
 
-  // The value bound to input `slot` (the first, for a list). FailedPrecondition when the slot is
-  // unbound or empty, InvalidArgument when it holds another type. The pipeline owns the value.
+  // The value bound to input `slot` (the first, for a list), read-only: other stages may read the
+  // same value (MediaPipe's packets; ConsumableInput below is the one way to change one).
+  // FailedPrecondition when the slot is unbound or empty, InvalidArgument when it holds another
+  // type. The pipeline owns the value.
   template <typename T>
-  absl::StatusOr<T*> Input(absl::string_view slot) const {
+  absl::StatusOr<const T*> Input(absl::string_view slot) const {
     absl::StatusOr<std::vector<SlotValue*>> values = Lookup(slot);
     if (!values.ok()) return values.status();
-    return Typed<T>(slot, *values->front());
+    absl::StatusOr<T*> typed = Typed<T>(slot, *values->front());
+    if (!typed.ok()) return typed.status();
+    return *typed;
   }
 
-  // Every value bound to list input `slot`, in binding order.
+  // Every value bound to list input `slot`, in binding order, read-only.
   template <typename T>
-  absl::StatusOr<std::vector<T*>> Inputs(absl::string_view slot) const {
+  absl::StatusOr<std::vector<const T*>> Inputs(absl::string_view slot) const {
     absl::StatusOr<std::vector<SlotValue*>> values = Lookup(slot);
     if (!values.ok()) return values.status();
-    std::vector<T*> typed;
+    std::vector<const T*> typed;
     for (SlotValue* value : *values) {
       absl::StatusOr<T*> one = Typed<T>(slot, *value);
       if (!one.ok()) return one.status();
@@ -217,6 +221,17 @@ class StageContext {
   StageReport* report_;                                 // not owned
 };
 
+// A file or folder a stage reads or writes, named by its options. The runner checks every output
+// against every input, the config and what is at the path before any stage runs, and the report
+// lists each output once its stage has written it.
+struct FileUse {
+  enum Kind { kInputFile, kInputFolder, kOutputFile, kOutputFolder };
+  Kind kind;
+  std::string path;  // resolved as a user path (ResolveUserPath)
+
+  bool output() const { return kind == kOutputFile || kind == kOutputFolder; }
+};
+
 // The untyped base the registry and runner hold. Stages derive from Stage<Options> below.
 class StageBase {
  public:
@@ -232,6 +247,10 @@ class StageBase {
   }
 
   virtual absl::Status Run(StageContext& ctx) = 0;
+
+  // After a successful Open: the files and folders its options name. Readers and writers
+  // override it; the default is none.
+  virtual std::vector<FileUse> Files() const { return {}; }
 };
 
 // Base for a stage whose options message is OptionsT (a generated proto message).

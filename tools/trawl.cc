@@ -215,6 +215,15 @@ int Validate(const std::string& path) {
     std::fprintf(stderr, "%s\n", std::string(pipeline.status().message()).c_str());
     return 1;
   }
+  // Every stage's Open checks its options without data (factory strings, sizes, paths), and the
+  // outputs are checked against the inputs, the config and what is at their paths, as `run` does.
+  absl::StatusOr<std::vector<std::unique_ptr<StageBase>>> stages = OpenStages(*pipeline);
+  absl::Status checked = stages.status();
+  if (checked.ok()) checked = CheckFileUses(*pipeline, *stages, absl::GetFlag(FLAGS_report));
+  if (!checked.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(checked.message()).c_str());
+    return 1;
+  }
   std::printf("%s: OK, %zu stages\n", pipeline->source.c_str(), pipeline->stages.size());
   if (absl::GetFlag(FLAGS_explain)) Explain(*pipeline);
   return 0;
@@ -293,14 +302,24 @@ int Run(const std::string& path) {
   bool report_written = !report_path.empty();
   if (!environment.ok()) {
     run = EarlyFailure(path, environment.status());
-    if (report_written) report_written = WriteReportJson(run.report, report_path).ok();
+    if (report_written) {
+      report_written =
+          CheckReportPath(report_path, path).ok() && WriteReportJson(run.report, report_path).ok();
+    }
   } else {
     run = RunPipeline(*pipeline, (*environment)->env, {.report_path = report_path});
   }
   if (!run.status.ok()) {
-    return Fail(
-        run.status.message(),
-        report_written ? absl::StrCat(" (report: ", ResolveUserPath(report_path), ")") : "");
+    std::string context;
+    if (run.report.outputs_written_size() > 0) {
+      // A later stage failed after these were replaced: say so, so nobody takes them for old.
+      absl::StrAppend(&context, " (written before the failure: ",
+                      absl::StrJoin(run.report.outputs_written(), ", "), ")");
+    }
+    if (report_written && CheckReportPath(report_path, path).ok()) {
+      absl::StrAppend(&context, " (report: ", ResolveUserPath(report_path), ")");
+    }
+    return Fail(run.status.message(), context);
   }
   PrintSummary(run, report_path);
   return 0;

@@ -2,6 +2,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "pipelines/paths.h"
 #include "pipelines/registry.h"
 #include "pipelines/stage.h"
 #include "pipelines/status_util.h"
@@ -62,6 +63,10 @@ class NeighborsReaderStage : public Stage<io::NeighborsReaderOptions> {
     }
     (*ctx.report().mutable_notes())["ground_truth"] = absl::StrCat(ids.rows, " x ", ids.cols);
     return ctx.SetOutput("ground_truth", std::move(truth));
+  }
+
+  std::vector<FileUse> Files() const override {
+    return {{FileUse::kInputFile, ResolveUserPath(options_.path())}};
   }
 
  private:

@@ -1,5 +1,6 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "pipelines/paths.h"
 #include "pipelines/registry.h"
 #include "pipelines/stage.h"
 #include "pipelines/status_util.h"
@@ -33,6 +34,10 @@ class QrelsReaderStage : public Stage<io::QrelsReaderOptions> {
     ASSIGN_OR_RETURN(Qrels qrels, ReadQrels(path_));
     (*ctx.report().mutable_notes())["queries"] = absl::StrCat(qrels.by_query.size());
     return ctx.SetOutput("qrels", std::move(qrels));
+  }
+
+  std::vector<FileUse> Files() const override {
+    return {{FileUse::kInputFile, ResolveUserPath(path_)}};
   }
 
  private:

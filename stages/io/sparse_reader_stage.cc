@@ -1,5 +1,6 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "pipelines/paths.h"
 #include "pipelines/registry.h"
 #include "pipelines/stage.h"
 #include "pipelines/status_util.h"
@@ -54,6 +55,10 @@ class SparseReaderStage : public Stage<io::SparseReaderOptions> {
                                     vectors.nonzeros(), " weights");
     notes["weights"] = vectors.integer_weights ? "integer" : "float";
     return ctx.SetOutput("vectors", std::move(vectors));
+  }
+
+  std::vector<FileUse> Files() const override {
+    return {{FileUse::kInputFile, ResolveUserPath(path_)}};
   }
 
  private:

@@ -3,6 +3,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "pipelines/paths.h"
 #include "pipelines/progress.h"
 #include "pipelines/registry.h"
 #include "pipelines/stage.h"
@@ -86,6 +87,10 @@ class TextReaderStage : public Stage<io::TextReaderOptions> {
           absl::StrCat(texts.replaced_lines, " lines had bytes that are not UTF-8, read as U+FFFD");
     }
     return ctx.SetOutput("texts", std::move(texts));
+  }
+
+  std::vector<FileUse> Files() const override {
+    return {{FileUse::kInputFile, ResolveUserPath(path_)}};
   }
 
  private:

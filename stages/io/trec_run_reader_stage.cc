@@ -4,6 +4,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "pipelines/paths.h"
 #include "pipelines/registry.h"
 #include "pipelines/stage.h"
 #include "pipelines/status_util.h"
@@ -69,6 +70,10 @@ class TrecRunReaderStage : public Stage<io::TrecRunReaderOptions> {
     (*ctx.report().mutable_notes())["run"] =
         absl::StrCat(lists.num_queries, " queries, ", doc_ids.size(), " documents, tag ", run.tag);
     return ctx.SetOutput("results", std::move(lists));
+  }
+
+  std::vector<FileUse> Files() const override {
+    return {{FileUse::kInputFile, ResolveUserPath(path_)}};
   }
 
  private:

@@ -1,5 +1,6 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "pipelines/paths.h"
 #include "pipelines/registry.h"
 #include "pipelines/stage.h"
 #include "pipelines/status_util.h"
@@ -73,6 +74,10 @@ class VectorReaderStage : public Stage<io::VectorReaderOptions> {
     notes["format"] = std::string(VectorFormatName(read_.format));
     notes["vectors"] = absl::StrCat(vectors.rows, " x ", vectors.dim);
     return ctx.SetOutput("vectors", std::move(vectors));
+  }
+
+  std::vector<FileUse> Files() const override {
+    return {{FileUse::kInputFile, ResolveUserPath(path_)}};
   }
 
  private:

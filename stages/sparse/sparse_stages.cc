@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "pipelines/paths.h"
 #include "pipelines/registry.h"
 #include "pipelines/stage.h"
 #include "pipelines/status_util.h"
@@ -241,6 +242,10 @@ class SparseIndexWriteStage : public Stage<sparse::SparseIndexWriteOptions> {
     return absl::OkStatus();
   }
 
+  std::vector<FileUse> Files() const override {
+    return {{FileUse::kOutputFile, ResolveUserPath(path_)}};
+  }
+
  private:
   std::string path_;
 };
@@ -267,6 +272,10 @@ class SparseIndexReadStage : public Stage<sparse::SparseIndexReadOptions> {
   absl::Status Run(StageContext& ctx) override {
     ASSIGN_OR_RETURN(SparseIndex index, SparseIndex::Read(path_));
     return ctx.SetOutput("index", std::move(index));
+  }
+
+  std::vector<FileUse> Files() const override {
+    return {{FileUse::kInputFile, ResolveUserPath(path_)}};
   }
 
  private:

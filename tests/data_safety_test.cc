@@ -1,0 +1,211 @@
+// Nothing a user has is destroyed by a run, as a careless user would find out: outputs that are
+// inputs, the config, a device or a user's folder are refused before any stage runs; two runs
+// writing one output leave one complete file of one of them; a failed run says what it had
+// already replaced. Through the real `trawl` binary, from a scratch directory.
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace trawl {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+std::string Read(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string Dir() { return ::testing::TempDir(); }
+
+std::string Trawl() { return std::string(std::getenv("TEST_SRCDIR")) + "/trawl/tools/trawl"; }
+
+struct Result {
+  int status;
+  std::string err;
+};
+
+// `trawl ARGS` from the scratch directory; stderr kept.
+Result RunTrawl(const std::string& args, const std::string& tag = "cmd") {
+  const std::string err = Dir() + "/" + tag + ".err";
+  const int raw = std::system(
+      absl::StrCat("cd ", Dir(), " && ", Trawl(), " ", args, " 2>", err, " >/dev/null").c_str());
+  return Result{WEXITSTATUS(raw), Read(err)};
+}
+
+void Write(const std::string& name, const std::string& text) {
+  std::ofstream(Dir() + "/" + name, std::ios::trunc) << text;
+}
+
+// Generated vectors, exact search, a run file at RUN_PATH; SEED makes two runs' files differ.
+std::string SearchConfig(const std::string& run_path, int seed, int queries = 50,
+                         const std::string& extra = "") {
+  return absl::StrCat(R"(name: "safety"
+stage { type: "synth_dense" name: "generate" output: "corpus:corpus" output: "queries:queries"
+  options { [type.googleapis.com/trawl.synth.SynthDenseOptions] {
+    num_vectors: 2000 num_queries: )",
+                      queries, R"( dim: 8 num_clusters: 10 seed: )", seed, R"( } } }
+stage { type: "exact_knn" name: "search" input: "corpus:corpus" input: "queries:queries"
+  output: "ground_truth:results"
+  options { [type.googleapis.com/trawl.dense.ExactKnnOptions] { k: 100 cpu_only: true } } }
+stage { type: "trec_run_writer" name: "write" input: "results:results"
+  options { [type.googleapis.com/trawl.io.TrecRunWriterOptions] { path: ")",
+                      run_path, R"(" } } }
+)",
+                      extra);
+}
+
+TEST(DataSafetyTest, AnOutputThatIsAnInputOfTheRunIsRefusedBeforeAnyStage) {
+  Write("input.tsv", "q1\tsome text\n");
+  const std::string config = absl::StrCat(R"(name: "clobber"
+stage { type: "text_reader" name: "read" output: "texts:texts"
+  options { [type.googleapis.com/trawl.io.TextReaderOptions] { path: "input.tsv" } } }
+stage { type: "synth_dense" name: "generate" output: "corpus:corpus" output: "queries:queries"
+  options { [type.googleapis.com/trawl.synth.SynthDenseOptions] {
+    num_vectors: 100 num_queries: 5 dim: 4 num_clusters: 2 } } }
+stage { type: "exact_knn" name: "search" input: "corpus:corpus" input: "queries:queries"
+  output: "ground_truth:results"
+  options { [type.googleapis.com/trawl.dense.ExactKnnOptions] { k: 3 cpu_only: true } } }
+stage { type: "trec_run_writer" name: "write" input: "results:results"
+  options { [type.googleapis.com/trawl.io.TrecRunWriterOptions] { path: "input.tsv" } } }
+)");
+  Write("clobber.pbtxt", config);
+  for (const char* command : {"run", "validate"}) {
+    Result result = RunTrawl(absl::StrCat(command, " clobber.pbtxt"));
+    EXPECT_EQ(result.status, 1) << command;
+    EXPECT_THAT(result.err, HasSubstr("stage 'write'")) << command;
+    EXPECT_THAT(result.err, HasSubstr("which stage 'read'")) << command;
+    EXPECT_THAT(result.err, HasSubstr("reads as an input of this run")) << command;
+    EXPECT_EQ(Read(Dir() + "/input.tsv"), "q1\tsome text\n") << command;
+  }
+}
+
+TEST(DataSafetyTest, TheReportMayNotReplaceTheConfigOrADevice) {
+  Write("config.pbtxt", SearchConfig("config.run", 1));
+  const std::string before = Read(Dir() + "/config.pbtxt");
+  Result result = RunTrawl("run --report=config.pbtxt config.pbtxt");
+  EXPECT_EQ(result.status, 1);
+  EXPECT_THAT(result.err, HasSubstr("the pipeline config itself"));
+  EXPECT_EQ(Read(Dir() + "/config.pbtxt"), before);
+  EXPECT_FALSE(fs::exists(Dir() + "/config.run"));  // refused before any stage ran
+  // Also when the config does not load: the early-failure report is not written over it.
+  Write("broken.pbtxt", "name: \"broken\" stage { type: \"no_such_stage\" }\n");
+  result = RunTrawl("run --report=broken.pbtxt broken.pbtxt");
+  EXPECT_EQ(result.status, 1);
+  EXPECT_EQ(Read(Dir() + "/broken.pbtxt"), "name: \"broken\" stage { type: \"no_such_stage\" }\n");
+
+  // As root a write to /dev/null would otherwise make it a regular file.
+  result = RunTrawl("run --report=/dev/null config.pbtxt");
+  EXPECT_EQ(result.status, 1);
+  EXPECT_THAT(result.err, HasSubstr("is a character device"));
+  struct stat info;
+  ASSERT_EQ(stat("/dev/null", &info), 0);
+  EXPECT_TRUE(S_ISCHR(info.st_mode));
+  Write("to_device.pbtxt", SearchConfig("/dev/null", 1));
+  result = RunTrawl("validate to_device.pbtxt");
+  EXPECT_EQ(result.status, 1);
+  EXPECT_THAT(result.err, HasSubstr("'/dev/null' is a character device"));
+}
+
+TEST(DataSafetyTest, AUsersFolderIsNeverReplacedByAnIndexFolder) {
+  fs::create_directories(Dir() + "/keep");
+  Write("keep/thesis.tex", "years of work");
+  Write("index_keep.pbtxt", R"(name: "index_keep"
+stage { type: "synth_dense" name: "generate" output: "corpus:corpus" output: "queries:queries"
+  options { [type.googleapis.com/trawl.synth.SynthDenseOptions] {
+    num_vectors: 100 num_queries: 5 dim: 4 num_clusters: 2 } } }
+stage { type: "faiss_index_build" name: "index" input: "corpus:corpus" output: "index:index" }
+stage { type: "faiss_index_write" name: "write" input: "index:index"
+  options { [type.googleapis.com/trawl.dense.FaissIndexWriteOptions] { path: "keep" } } }
+)");
+  for (const char* command : {"validate", "run"}) {
+    Result result = RunTrawl(absl::StrCat(command, " index_keep.pbtxt"));
+    EXPECT_EQ(result.status, 1) << command;
+    EXPECT_THAT(result.err, HasSubstr("holds 'thesis.tex', which Trawl did not write")) << command;
+    EXPECT_EQ(Read(Dir() + "/keep/thesis.tex"), "years of work") << command;
+  }
+}
+
+TEST(DataSafetyTest, AnIndexWrittenThenReadBackInOneRunIsValid) {
+  Write("round_trip.pbtxt", R"(name: "round_trip"
+stage { type: "synth_dense" name: "generate" output: "corpus:corpus" output: "queries:queries"
+  options { [type.googleapis.com/trawl.synth.SynthDenseOptions] {
+    num_vectors: 100 num_queries: 5 dim: 4 num_clusters: 2 } } }
+stage { type: "faiss_index_build" name: "index" input: "corpus:corpus" output: "index:index" }
+stage { type: "faiss_index_write" name: "write" input: "index:index"
+  options { [type.googleapis.com/trawl.dense.FaissIndexWriteOptions] { path: "written" } } }
+stage { type: "faiss_index_read" name: "read" output: "index:read"
+  options { [type.googleapis.com/trawl.dense.FaissIndexReadOptions] { path: "written" } } }
+)");
+  Result result = RunTrawl("run round_trip.pbtxt");
+  EXPECT_EQ(result.status, 0) << result.err;
+  // Pyserini's FaissSearcher needs docid also for row-number ids.
+  EXPECT_EQ(Read(Dir() + "/written/docid").substr(0, 6), "0\n1\n2\n");
+}
+
+// A later stage fails after the writer has replaced the run file: the error says so.
+TEST(DataSafetyTest, AFailedRunSaysWhichOutputsItHadAlreadyReplaced) {
+  Write("late_failure.pbtxt", SearchConfig("late.run", 1, 50, R"(
+stage { type: "qrels_reader" name: "qrels" output: "qrels:qrels"
+  options { [type.googleapis.com/trawl.io.QrelsReaderOptions] { path: "late.qrels" } } }
+)"));
+  Write("late.qrels", "this is not a qrels line\n");
+  Result result = RunTrawl("run --report=late.json late_failure.pbtxt");
+  EXPECT_EQ(result.status, 1);
+  EXPECT_THAT(result.err, HasSubstr("(written before the failure: /"));
+  EXPECT_THAT(result.err, HasSubstr("/late.run)"));
+  EXPECT_THAT(Read(Dir() + "/late.json"), HasSubstr("\"outputsWritten\""));
+}
+
+// Two runs with one output path, 20 times: each time the file is complete and exactly one run's,
+// and each run's report names the file it wrote.
+TEST(DataSafetyTest, TwoRunsWritingOneOutputNeverTearIt) {
+  // Large enough (2,000 queries x 100 lines) that the writes overlap in time.
+  Write("a.pbtxt", SearchConfig("shared.run", 11, 2000));
+  Write("b.pbtxt", SearchConfig("shared.run", 22, 2000));
+  ASSERT_EQ(RunTrawl("run a.pbtxt").status, 0);
+  const std::string a = Read(Dir() + "/shared.run");
+  ASSERT_EQ(RunTrawl("run b.pbtxt").status, 0);
+  const std::string b = Read(Dir() + "/shared.run");
+  ASSERT_NE(a, b);
+  ASSERT_EQ(std::count(a.begin(), a.end(), '\n'), 200000);
+  std::set<std::string> seen;
+  for (int trial = 0; trial < 20; ++trial) {
+    const std::string command = absl::StrCat(
+        "cd ", Dir(), " && (", Trawl(), " run --report=a.json a.pbtxt >/dev/null 2>&1 & ", Trawl(),
+        " run --report=b.json b.pbtxt >/dev/null 2>&1 & wait)");
+    ASSERT_EQ(std::system(command.c_str()), 0);
+    const std::string file = Read(Dir() + "/shared.run");
+    ASSERT_TRUE(file == a || file == b)
+        << "trial " << trial << ": a torn or mixed run file of " << file.size() << " bytes";
+    seen.insert(file == a ? "a" : "b");
+    for (const char* report : {"a.json", "b.json"}) {
+      const std::string json = Read(Dir() + "/" + report);
+      EXPECT_THAT(json, HasSubstr("\"ok\": true")) << report;
+      EXPECT_THAT(json, HasSubstr("shared.run")) << report;
+    }
+  }
+  // No temporary file is left beside the output.
+  for (const auto& entry : fs::directory_iterator(Dir())) {
+    EXPECT_THAT(entry.path().filename().string(), ::testing::Not(HasSubstr(".trawl-")));
+  }
+}
+
+}  // namespace
+}  // namespace trawl
