@@ -91,7 +91,7 @@ class ConcatStage : public Stage<test::TestConcatOptions> {
     return absl::OkStatus();
   }
   absl::Status Run(StageContext& ctx) override {
-    ASSIGN_OR_RETURN(std::vector<Celsius*> parts, ctx.Inputs<Celsius>("parts"));
+    ASSIGN_OR_RETURN(std::vector<const Celsius*> parts, ctx.Inputs<Celsius>("parts"));
     float offset = 0;
     if (with_offset_) {
       ASSIGN_OR_RETURN(const Celsius* extra, ctx.Input<Celsius>("offset"));

@@ -42,6 +42,14 @@ TEST_F(SparseConfigsTest, SpladeFilesScoresAsComputedByHand) {
   EXPECT_NE(run_file.find("q4 Q0 doc-naive 1 100.000000 splade\n"), std::string::npos);
 }
 
+// sparse_index_write then sparse_index_read in one pipeline: the file's index answers as the built.
+TEST_F(SparseConfigsTest, AnIndexReadFromItsFileSearchesAsBuilt) {
+  PipelineRun run = Run("splade_index_files");
+  EXPECT_EQ(run.report.metrics().at("agreement/recall@10"), 1.0);
+  std::ifstream file(::testing::TempDir() + "/splade_index_files.spx", std::ios::binary);
+  EXPECT_TRUE(file.good());
+}
+
 TEST_F(SparseConfigsTest, HybridReportsEveryRun) {
   PipelineRun run = Run("hybrid_rrf");
   for (const char* metric :

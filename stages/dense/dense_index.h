@@ -34,7 +34,6 @@ struct DenseIndex {
   std::string rung;         // the memory stage's rung that placed it ("full", "cpu", ...)
   IdTable ids;              // the corpus's ids, by FAISS row (empty: row numbers)
   std::string description;  // "Flat", "IVF1024,Flat"
-  bool searched = false;    // a GPU search ran (its kernels are loaded): faiss_search's warm-up
 
   bool on_gpu() const { return device >= 0; }
 };

@@ -28,6 +28,7 @@
 #include "pipelines/values.h"
 #include "stages/dense/dense_index.h"
 #include "stages/dense/dense_metric.h"
+#include "stages/dense/factory_string.h"
 #include "stages/dense/faiss_index_build_stage.pb.h"
 #include "stages/dense/faiss_placement.h"
 #include "stages/dense/index_folder.h"
@@ -75,6 +76,9 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
                        "\" and index_type/nlist both describe the index; set only factory"));
     }
     options_ = options;
+    if (!options.factory().empty()) {
+      RETURN_IF_ERROR(CheckFactoryString(options.factory(), ToFaissMetric(options.metric())));
+    }
     if (trawl_engine() && Description() != "Flat") {
       return absl::InvalidArgumentError(absl::StrCat(
           "engine TRAWL is exact search: it needs factory \"Flat\", got \"", Description(), "\""));

@@ -7,14 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "faiss/AutoTune.h"
-#include "faiss/IVFlib.h"
-#include "faiss/IndexIVF.h"
-#include "faiss/IndexReplicas.h"
-#include "faiss/IndexShards.h"
-#include "faiss/gpu/GpuAutoTune.h"
 #include "faiss/gpu/GpuCloner.h"
-#include "faiss/gpu/GpuIndexIVF.h"
 #include "pipelines/progress.h"
 #include "pipelines/registry.h"
 #include "pipelines/stage.h"
@@ -24,6 +17,7 @@
 #include "stages/dense/dense_metric.h"
 #include "stages/dense/faiss_placement.h"
 #include "stages/dense/faiss_search_stage.pb.h"
+#include "stages/dense/search_parameters.h"
 #include "stages/dense/trawl_exact_index.h"
 
 namespace trawl {
@@ -78,7 +72,7 @@ class FaissSearchStage : public Stage<dense::FaissSearchOptions> {
   }
 
   absl::Status Run(StageContext& ctx) override {
-    ASSIGN_OR_RETURN(DenseIndex * index, ctx.Input<DenseIndex>("index"));
+    ASSIGN_OR_RETURN(const DenseIndex* index, ctx.Input<DenseIndex>("index"));
     ASSIGN_OR_RETURN(const DenseMatrix* queries_in, ctx.Input<DenseMatrix>("queries"));
     if (queries_in->dim != index->index->d) {
       return absl::InvalidArgumentError(absl::StrCat("queries have dimension ", queries_in->dim,
@@ -110,27 +104,23 @@ class FaissSearchStage : public Stage<dense::FaissSearchOptions> {
     float* distances = results.scores.data();
     std::string device = "cpu";
     RETURN_IF_ERROR(ctx.RunPlaced([&](const DevicePlacement& placement) {
-      return StatusFromCall("searching " + index->description, [&] {
+      return StatusFromCall("searching " + index->description, [&]() -> absl::Status {
         faiss::Index* target = index->index.get();
         std::unique_ptr<faiss::Index> cpu_copy;
         if (index->on_gpu() && placement.rung == Rung::kCpu) {  // the GPU could not take it
           cpu_copy = IndexToCpu(*target);
           target = cpu_copy.get();
         }
-        SetNprobe(target, nprobe_);
-        if (!params_.empty()) {
-          if (target == index->index.get() && index->on_gpu()) {
-            faiss::gpu::GpuParameterSpace().set_index_parameters(target, params_.c_str());
-          } else {
-            faiss::ParameterSpace().set_index_parameters(target, params_.c_str());
-          }
-        }
+        const bool gpu_search = target == index->index.get() && index->on_gpu();
+        // The index is shared with later stages: nprobe and params hold for this search only.
+        absl::StatusOr<ScopedSearchParameters> scoped =
+            ScopedSearchParameters::Apply(target, nprobe_, params_, gpu_search);
+        if (!scoped.ok()) return scoped.status();
         int64_t batch = query_batch_ > 0 ? std::min(query_batch_, n) : n;
         // FAISS 1.7.3's GPU IVF scan launches one grid row per query and fails (an abort) past
         // 65535 of them: GPU searches go in calls of at most kMaxGpuBatch queries.
-        const bool gpu_search = target == index->index.get() && index->on_gpu();
         if (gpu_search) batch = std::min(batch, kMaxGpuBatch);
-        if (gpu_search && !index->searched && n > 0) {
+        if (gpu_search && n > 0) {
           // CUDA loads kernels on their first launch: one query first, so that search_seconds
           // (the sweeps' throughput) measures searching, not loading.
           std::vector<float> warm_distances(k_);
@@ -149,15 +139,23 @@ class FaissSearchStage : public Stage<dense::FaissSearchOptions> {
         if (batch < n && query_batch_ > 0) progress.Finish();
         (*ctx.report().mutable_notes())["search_seconds"] = absl::StrCat(
             std::chrono::duration<double>(std::chrono::steady_clock::now() - search_start).count());
-        if (gpu_search) index->searched = true;
         device = gpu_search ? absl::StrCat("gpu:", index->device) : "cpu";
+        return absl::OkStatus();
       });
     }));
 
+    // Labels come from the index's own lists, which a folder read from disk may hold anything in:
+    // each is checked against the rows the ids describe before it names a document.
+    const int64_t rows = index->ids.empty() ? index->index->ntotal : index->ids.size();
     for (int64_t i = 0; i < n * k_; ++i) {
-      if (results.doc_rows[i] < 0) {  // FAISS's fill for missing results
-        results.doc_rows[i] = -1;
+      if (results.doc_rows[i] == -1) {  // FAISS's fill for missing results
         results.scores[i] = -std::numeric_limits<float>::infinity();
+      } else if (results.doc_rows[i] < 0 || results.doc_rows[i] >= rows) {
+        return absl::DataLossError(
+            absl::StrCat("the index returned row ", results.doc_rows[i], " for query ", i / k_,
+                         ", outside its ", rows,
+                         " rows: its inverted lists hold ids it has no row for (a "
+                         "corrupt or foreign index file?)"));
       } else {
         results.scores[i] = ScoreFromFaissDistance(index->metric, results.scores[i]);
       }
@@ -168,21 +166,6 @@ class FaissSearchStage : public Stage<dense::FaissSearchOptions> {
   }
 
  private:
-  // nprobe on IVF indexes, GPU or CPU, also inside shards; other indexes ignore it.
-  static void SetNprobe(faiss::Index* index, int nprobe) {
-    if (auto* gpu_ivf = dynamic_cast<faiss::gpu::GpuIndexIVF*>(index)) {
-      gpu_ivf->setNumProbes(nprobe);
-    } else if (auto* ivf = dynamic_cast<faiss::IndexIVF*>(index)) {
-      ivf->nprobe = nprobe;
-    } else if (auto* shards = dynamic_cast<faiss::IndexShards*>(index)) {
-      for (int i = 0; i < shards->count(); ++i) SetNprobe(shards->at(i), nprobe);
-    } else if (auto* replicas = dynamic_cast<faiss::IndexReplicas*>(index)) {
-      for (int i = 0; i < replicas->count(); ++i) SetNprobe(replicas->at(i), nprobe);
-    } else if (faiss::IndexIVF* wrapped = faiss::ivflib::try_extract_index_ivf(index)) {
-      wrapped->nprobe = nprobe;  // inside a pre-transform ("OPQ16,IVF256,PQ16") or id map
-    }
-  }
-
   int64_t k_ = 10;
   int nprobe_ = 1;
   std::string params_;  // "nprobe=32,efSearch=128", applied after nprobe

@@ -1,8 +1,12 @@
 #include "stages/dense/index_folder.h"
 
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "faiss/IndexFlat.h"
@@ -21,6 +25,11 @@ namespace {
 using ::testing::HasSubstr;
 
 std::string Dir(const std::string& name) { return ::testing::TempDir() + "/" + name; }
+
+std::string Read(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
 
 faiss::IndexFlatL2 ThreeVectors() {
   faiss::IndexFlatL2 index(2);
@@ -60,10 +69,98 @@ TEST(IndexFolderTest, RoundTripWithIds) {
   read = ReadIndexFolder(folder);
   ASSERT_TRUE(read.ok()) << read.status();
   EXPECT_TRUE(read->ids.empty());
-  EXPECT_FALSE(std::filesystem::exists(folder + "/docid"));
+  // Row numbers are written as text: Pyserini's FaissSearcher reads `docid` whatever the ids.
+  EXPECT_EQ(Read(folder + "/docid"), "0\n1\n2\n");
   for (const auto& entry : std::filesystem::directory_iterator(::testing::TempDir())) {
-    EXPECT_THAT(entry.path().string(), ::testing::Not(HasSubstr(".tmp-")));
+    EXPECT_THAT(entry.path().string(), ::testing::Not(HasSubstr(".trawl-")));
   }
+}
+
+// What is at the path and is not a folder Trawl wrote stays exactly as it was.
+TEST(IndexFolderTest, NeverReplacesWhatTrawlDidNotWrite) {
+  faiss::IndexFlatL2 index = ThreeVectors();
+  const IdTable ids = IdTable::Of({"a", "b", "c"});
+  // A user's folder: its file stays, nothing is deleted.
+  const std::string user = Dir("user_folder");
+  std::filesystem::create_directories(user);
+  std::ofstream(user + "/notes.txt") << "mine";
+  absl::Status status = WriteIndexFolder(user, index, ids, Described());
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(status.message(), HasSubstr("holds 'notes.txt', which Trawl did not write"));
+  EXPECT_EQ(Read(user + "/notes.txt"), "mine");
+  // A file at the path (an input .fvecs, say).
+  const std::string file = Dir("vectors.fvecs");
+  std::ofstream(file) << "vectors";
+  status = WriteIndexFolder(file, index, ids, Described());
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(status.message(), HasSubstr("is a regular file"));
+  EXPECT_EQ(Read(file), "vectors");
+  // A Pyserini folder: index and docid, but no manifest of Trawl's.
+  const std::string pyserini = Dir("pyserini_prebuilt");
+  std::filesystem::create_directories(pyserini);
+  faiss::write_index(&index, (pyserini + "/index").c_str());
+  std::ofstream(pyserini + "/docid") << "a\nb\nc\n";
+  status = WriteIndexFolder(pyserini, index, ids, Described());
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(status.message(), HasSubstr("has no readable Trawl manifest"));
+  EXPECT_EQ(Read(pyserini + "/docid"), "a\nb\nc\n");
+  // A folder Trawl wrote that the user added a file to: that file is the user's now.
+  const std::string added = Dir("trawl_plus_user_file");
+  ASSERT_TRUE(WriteIndexFolder(added, index, ids, Described()).ok());
+  std::ofstream(added + "/README") << "mine";
+  EXPECT_EQ(WriteIndexFolder(added, index, ids, Described()).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Read(added + "/README"), "mine");
+  // Nothing is left beside them.
+  for (const auto& entry : std::filesystem::directory_iterator(::testing::TempDir())) {
+    EXPECT_THAT(entry.path().string(), ::testing::Not(HasSubstr(".trawl-")));
+  }
+}
+
+TEST(IndexFolderTest, ReplacesAnEmptyFolderAndFollowsASymlink) {
+  faiss::IndexFlatL2 index = ThreeVectors();
+  const std::string empty = Dir("empty_folder");
+  std::filesystem::create_directories(empty);
+  ASSERT_TRUE(WriteIndexFolder(empty, index, IdTable::RowNumbers(3), Described()).ok());
+  EXPECT_TRUE(ReadIndexFolder(empty).ok());
+  // A link to a folder Trawl wrote: the target is replaced, the link stays a link.
+  const std::string link = Dir("link_to_index");
+  std::filesystem::remove(link);
+  std::filesystem::create_directory_symlink(empty, link);
+  ASSERT_TRUE(WriteIndexFolder(link, index, IdTable::Of({"x", "y", "z"}), Described()).ok());
+  EXPECT_TRUE(std::filesystem::is_symlink(link));
+  EXPECT_EQ(Read(empty + "/docid"), "x\ny\nz\n");
+}
+
+// Pyserini folders are read as they are, but their docid list must be one clean id per row.
+TEST(IndexFolderTest, DocidListsWithBlankLinesWhitespaceOrDuplicatesAreRejected) {
+  const std::string folder = Dir("pyserini_bad_docid");
+  std::filesystem::create_directories(folder);
+  faiss::IndexFlatL2 index = ThreeVectors();
+  faiss::write_index(&index, (folder + "/index").c_str());
+  for (const auto& [docid, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"a\n\nc\n", ":2: id \"\" is empty"},
+           {"a\nb c\nd\n", ":2: id \"b c\" is empty or holds whitespace"},
+           {"a\nb\ta\nc\n", ":2: id \"b\\ta\""},
+           {"a\nb\na\n", ":3: id \"a\" appears twice (first on line 1)"}}) {
+    std::ofstream(folder + "/docid", std::ios::trunc) << docid;
+    absl::Status status = ReadIndexFolder(folder).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << docid;
+    EXPECT_THAT(status.message(), HasSubstr(folder + "/docid" + expected)) << docid;
+  }
+}
+
+// A FIFO, a device or a folder where a file belongs is refused at once: nothing blocks.
+TEST(IndexFolderTest, NonRegularFilesAreRefused) {
+  const std::string folder = Dir("pyserini_fifo");
+  std::filesystem::create_directories(folder);
+  ASSERT_EQ(mkfifo((folder + "/index").c_str(), 0600), 0);
+  absl::Status status = ReadIndexFolder(folder).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("expected a regular file, found a FIFO"));
+  const std::string dir_index = Dir("pyserini_dir_index");
+  std::filesystem::create_directories(dir_index + "/index");
+  EXPECT_THAT(ReadIndexFolder(dir_index).status().message(), HasSubstr("found a directory"));
 }
 
 TEST(IndexFolderTest, TruncatedOrCorruptFilesAreDetected) {

@@ -58,7 +58,7 @@ class FusionStage : public Stage<fusion::FusionOptions> {
   }
 
   absl::Status Run(StageContext& ctx) override {
-    ASSIGN_OR_RETURN(std::vector<RankedLists*> runs, ctx.Inputs<RankedLists>("runs"));
+    ASSIGN_OR_RETURN(std::vector<const RankedLists*> runs, ctx.Inputs<RankedLists>("runs"));
     if (runs.size() < 2) {
       return absl::InvalidArgumentError(
           absl::StrCat("fusion needs two or more runs, got ", runs.size()));
