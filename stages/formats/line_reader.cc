@@ -5,7 +5,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "pipelines/files.h"
 #include "pipelines/paths.h"
+#include "pipelines/status_util.h"
 
 namespace trawl {
 
@@ -19,19 +21,16 @@ struct LineReader::GzFile {
 absl::StatusOr<LineReader> LineReader::Open(absl::string_view path) {
   LineReader reader;
   reader.source_ = ResolveUserPath(path);
-  struct stat info;
-  if (stat(reader.source_.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) {
-    return absl::NotFoundError(absl::StrCat("cannot read '", reader.source_, "'"));
-  }
-  if (info.st_size == 0) {
+  ASSIGN_OR_RETURN(FileDescriptor fd, OpenRegularFile(reader.source_, &reader.total_bytes_));
+  if (reader.total_bytes_ == 0) {
     return absl::InvalidArgumentError(absl::StrCat(reader.source_, ": the file is empty"));
   }
-  reader.total_bytes_ = info.st_size;
   reader.file_ = std::make_unique<GzFile>();
-  reader.file_->handle = gzopen(reader.source_.c_str(), "rb");
+  reader.file_->handle = gzdopen(fd.get(), "rb");
   if (reader.file_->handle == nullptr) {
     return absl::NotFoundError(absl::StrCat("cannot read '", reader.source_, "'"));
   }
+  fd.release();  // zlib closes it
   gzbuffer(reader.file_->handle, 1 << 20);
   return reader;
 }

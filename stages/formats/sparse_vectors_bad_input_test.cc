@@ -73,6 +73,15 @@ std::vector<Row> Table() {
       {"jsonl", "no terms", "{\"id\": 1, \"vector\": {}}\n", "[int] 1:;"},
       {"jsonl", "duplicate ids", clean + "{\"id\": \"d1\", \"vector\": {\"x\": 1}}\n",
        "error: in.jsonl:3: id \"d1\" appears twice (first on line 1)"},
+      {"jsonl", "an id with a tab", "{\"id\": \"d\\t1\", \"vector\": {\"x\": 1}}\n",
+       "error: in.jsonl:1: id \"d\\t1\" is empty or holds whitespace; TREC run and qrels files "
+       "cannot carry it"},
+      {"jsonl", "an empty id", "{\"id\": \"\", \"vector\": {\"x\": 1}}\n",
+       "error: in.jsonl:1: id \"\" is empty or holds whitespace; TREC run and qrels files cannot "
+       "carry it"},
+      {"tsv", "a query id with a space", "q 1\tcat cat\n",
+       "error: in.tsv:1: id \"q 1\" is empty or holds whitespace; TREC run and qrels files cannot "
+       "carry it"},
       {"jsonl", "a term twice", "{\"id\": 1, \"vector\": {\"a\": 1, \"a\": 2}}\n",
        "error: in.jsonl:1: term \"a\" appears twice in one vector"},
       {"jsonl", "negative weight", "{\"id\": 1, \"vector\": {\"a\": -1}}\n",

@@ -121,6 +121,27 @@ std::vector<Row> Table() {
        "error: in.trec:9: id \"d1\" appears twice (first on line 1)"},
       {"topics", "duplicate ids", topics + topics,
        "error: in.topics:8: query id 1 appears twice (first at line 4)"},
+      // Ids a run file cannot carry: empty, or with whitespace (they would shift or split lines).
+      {"jsonl", "an id with a space", "{\"id\": \"d 1\", \"contents\": \"x\"}\n",
+       "error: in.jsonl:1: id \"d 1\" is empty or holds whitespace; TREC run and qrels files "
+       "cannot carry it"},
+      {"jsonl", "an id with a newline", "{\"id\": \"d\\n1\", \"contents\": \"x\"}\n",
+       "error: in.jsonl:1: id \"d\\n1\" is empty or holds whitespace; TREC run and qrels files "
+       "cannot carry it"},
+      {"jsonl", "an empty id", "{\"id\": \"\", \"contents\": \"x\"}\n",
+       "error: in.jsonl:1: id \"\" is empty or holds whitespace; TREC run and qrels files cannot "
+       "carry it"},
+      {"tsv", "an id with a space", "q 1\ttext\n",
+       "error: in.tsv:1: id \"q 1\" is empty or holds whitespace; TREC run and qrels files cannot "
+       "carry it"},
+      {"tsv", "an empty id", "\ttext\n", "error: in.tsv:1: expected \"ID<TAB>TEXT\", found \"\\ttext\""},
+      {"trec", "a DOCNO with a space", "<DOC><DOCNO>d 1</DOCNO>text</DOC>\n",
+       "error: in.trec:1: id \"d 1\" is empty or holds whitespace; TREC run and qrels files "
+       "cannot carry it"},
+      {"topics", "a topic number with a space",
+       "<top>\n<num> Number: 5 1\n<title> oil spills\n</top>\n",
+       "error: in.topics:2: id \"5 1\" is empty or holds whitespace; TREC run and qrels files "
+       "cannot carry it"},
   };
 }
 

@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "pipelines/files.h"
+#include "stages/formats/record_ids.h"
 #include "pipelines/paths.h"
 #include "pipelines/status_util.h"
 
@@ -204,6 +205,9 @@ absl::StatusOr<std::vector<Query>> ParseTrecTopics(absl::string_view text,
       absl::string_view num = absl::StripAsciiWhitespace(line.substr(5));
       absl::ConsumePrefix(&num, "Number:");
       current.id = std::string(absl::StripAsciiWhitespace(num));
+      if (!IsRunFileId(current.id)) {
+        return BadRunFileIdError(current.id, absl::StrCat(source, ":", line_number));
+      }
       field = nullptr;
     } else if (absl::StartsWith(line, "<title>")) {
       absl::string_view title = absl::StripAsciiWhitespace(line.substr(7));

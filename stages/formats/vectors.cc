@@ -22,6 +22,7 @@
 #include "pipelines/status_util.h"
 #include "stages/formats/json_records.h"
 #include "stages/formats/line_reader.h"
+#include "pipelines/files.h"
 #include "stages/formats/record_ids.h"
 
 namespace trawl {
@@ -34,14 +35,13 @@ class BinaryInput {
   static absl::StatusOr<BinaryInput> OpenFile(const std::string& path) {
     BinaryInput input;
     input.source_ = path;
-    input.file_.reset(std::fopen(path.c_str(), "rb"));
-    if (input.file_ == nullptr)
+    // Only a regular file: a FIFO would block, a device never ends, a directory has no size.
+    ASSIGN_OR_RETURN(FileDescriptor fd, OpenRegularFile(path, &input.size_));
+    input.file_.reset(fdopen(fd.get(), "rb"));
+    if (input.file_ == nullptr) {
       return absl::NotFoundError(absl::StrCat("cannot read '", path, "'"));
-    if (std::fseek(input.file_.get(), 0, SEEK_END) != 0) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ": not a regular file"));
     }
-    input.size_ = std::ftell(input.file_.get());
-    std::rewind(input.file_.get());
+    fd.release();  // the FILE owns it now
     std::setvbuf(input.file_.get(), nullptr, _IOFBF, 1 << 20);
     return input;
   }
@@ -491,11 +491,8 @@ template <typename Out>
 absl::Status ReadHdf5(const std::string& path, absl::string_view dataset, int64_t limit,
                       hid_t memory_type, int64_t* rows, int64_t* cols, std::vector<Out>* values) {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors come back as statuses, not on stderr
-  std::FILE* probe = std::fopen(path.c_str(), "rb");
-  if (probe == nullptr) return absl::NotFoundError(absl::StrCat("cannot read '", path, "'"));
-  std::fseek(probe, 0, SEEK_END);
-  const long size = std::ftell(probe);
-  std::fclose(probe);
+  int64_t size = 0;
+  RETURN_IF_ERROR(OpenRegularFile(path, &size).status());  // HDF5 opens it by name next
   if (size == 0) return EmptyFileError(path);
   if (H5Fis_hdf5(path.c_str()) <= 0) {
     return absl::InvalidArgumentError(

@@ -155,6 +155,12 @@ std::vector<Row> Table() {
        "missing or superfluous commas, braces, missing keys, etc."},
       {"jsonl", "duplicate ids", kJson + "{\"id\": \"d1\", \"vector\": [5, 6]}\n", "",
        "in.jsonl:3: id \"d1\" appears twice (first on line 1)"},
+      {"jsonl", "an id with a space", "{\"id\": \"d 1\", \"vector\": [1]}\n", "",
+       "in.jsonl:1: id \"d 1\" is empty or holds whitespace; TREC run and qrels files cannot "
+       "carry it"},
+      {"jsonl", "an empty id", "{\"id\": \"\", \"vector\": [1]}\n", "",
+       "in.jsonl:1: id \"\" is empty or holds whitespace; TREC run and qrels files cannot carry "
+       "it"},
       {"jsonl", "a string among the values", "{\"id\": 1, \"vector\": [1, \"2\"]}\n", "",
        "in.jsonl:1: expected a number at component 1 of \"vector\""},
       {"jsonl.gz", "gzip, clean", kJson, kJson, ""},
