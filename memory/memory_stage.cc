@@ -130,9 +130,10 @@ absl::Status MemoryStage::ValidateHost(const MemoryEstimate& estimate, MemoryDec
   decision.set_memlock_limit_bytes(host.memlock_limit_bytes);
   RETURN_IF_ERROR(CheckHostMinimum(host, ""));
   if (host.available_bytes() < estimate.host_bytes) {
-    return absl::ResourceExhaustedError(absl::StrCat("host memory: ", host.Describe(),
-                                                     ", but the stage's data needs ",
-                                                     FormatBytes(estimate.host_bytes)));
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "host memory: ", host.Describe(), ", but the stage's data needs ",
+        FormatBytes(estimate.host_bytes),
+        estimate.host_detail.empty() ? "" : absl::StrCat(" (", estimate.host_detail, ")")));
   }
   return absl::OkStatus();
 }
@@ -148,7 +149,8 @@ int64_t MemoryStage::ChoosePinnedBytes(MemoryDecision& decision) {
       decision.set_pinned_effective_bytes(bytes);
       return bytes;
     }
-    decision.add_skipped_rungs(absl::StrCat("pinned ", FormatBytes(bytes), ": ", pinned.message()));
+    decision.add_pinned_outcomes(
+        absl::StrCat("pinned ", FormatBytes(bytes), ": ", pinned.message()));
   }
   decision.set_pinned_effective_bytes(0);
   return 0;
@@ -184,6 +186,12 @@ void MemoryStage::PlanLadder(const MemoryEstimate& estimate, int device, int64_t
     decision.add_planned_rungs(absl::StrCat(name, " (data ", FormatBytes(device_bytes), ", temp ",
                                             FormatBytes(temp), ", pinned ", FormatBytes(pinned),
                                             ")"));
+    PlannedRungReport* typed = decision.add_planned();
+    typed->set_rung(name);
+    typed->set_data_bytes(device_bytes);
+    typed->set_temp_bytes(temp);
+    typed->set_pinned_bytes(pinned);
+    typed->set_devices(static_cast<int32_t>(planned.placement.devices.size()));
     ladder_.push_back(std::move(planned));
   };
   const std::string cpu_forbidden =

@@ -60,6 +60,7 @@ class MemoryStage : public MemoryManager {
               HostMemorySources host_sources = {});
 
   absl::Status Preflight() override;
+  absl::Status ValidateHost(const MemoryEstimate& estimate, MemoryDecision& decision) override;
   absl::Status Prepare(const MemoryEstimate& estimate, MemoryDecision& decision) override;
   absl::Status RunPlaced(const PlacedWork& work, MemoryDecision& decision) override;
   int64_t FreeDeviceBytes(int device) override;
@@ -79,7 +80,6 @@ class MemoryStage : public MemoryManager {
 
   // ResourceExhausted when the host has less available memory than the policy's minimum.
   absl::Status CheckHostMinimum(const HostMemoryInfo& host, absl::string_view consequence) const;
-  absl::Status ValidateHost(const MemoryEstimate& estimate, MemoryDecision& decision);
   int64_t ChoosePinnedBytes(MemoryDecision& decision);
   void PlanLadder(const MemoryEstimate& estimate, int device, int64_t free_bytes,
                   int64_t temp_bytes, int64_t pinned_bytes, MemoryDecision& decision);

@@ -72,6 +72,9 @@ struct DevicePlacement {
 // A stage's memory needs, from its options and input shapes (bytes), per rung of the ladder.
 struct MemoryEstimate {
   int64_t host_bytes = 0;  // host memory for its data (inputs it copies, outputs)
+  // What host_bytes is made of, for the message when the host cannot hold it ("results: 10,000
+  // queries x k 2,000,000,000 x 12 bytes").
+  std::string host_detail;
   // Device memory per device on the full rung (0: no device work).
   int64_t device_bytes = 0;
   // On the reduced and minimal rungs (a stage that tiles its work states its smaller working set
@@ -104,6 +107,11 @@ class MemoryManager {
   // Before any stage runs: fails (ResourceExhausted, with the numbers) when the host has less
   // memory available than the policy's minimum.
   virtual absl::Status Preflight() = 0;
+
+  // Host validation alone, for a stage with no device work (or a run without a GPU):
+  // ResourceExhausted, with the numbers and the estimate's host_detail, when the host cannot hold
+  // the stage's data. Records the host figures in `decision`.
+  virtual absl::Status ValidateHost(const MemoryEstimate& estimate, MemoryDecision& decision) = 0;
 
   // Everything before the next stage runs: host validation, pinned buffer, cleanup, temp tier,
   // the planned ladder (memory/memory_stage.h says in which order). Records its decisions in

@@ -181,8 +181,18 @@ class SlotStore {
   }
 
   // After stage `index` (reading `inputs`) finished: drops what no later stage reads.
-  void ReleaseAfter(size_t index, const SlotBindings& inputs) {
+  // Outputs no stage reads and nobody keeps go too: a thousand generators in one config must not
+  // hold a thousand corpora.
+  void ReleaseAfter(size_t index, const SlotBindings& inputs, const SlotBindings& outputs) {
     for (const std::string& name : LastReads(index, inputs)) values_.erase(name);
+    for (const auto& [slot, names] : outputs) {
+      for (const std::string& name : names) {
+        if (!last_reader_.contains(name) &&
+            std::find(keep_.begin(), keep_.end(), name) == keep_.end()) {
+          values_.erase(name);
+        }
+      }
+    }
   }
 
   // The kept slots that hold a value.
@@ -245,7 +255,7 @@ absl::Status RunStages(const Pipeline& pipeline,
       report.add_outputs_written(error ? use.path : absolute);
     }
     ReportMetrics(node, slots, report);
-    slots.ReleaseAfter(i, node.inputs);
+    slots.ReleaseAfter(i, node.inputs, node.outputs);
   }
   return absl::OkStatus();
 }

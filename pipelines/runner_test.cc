@@ -61,7 +61,7 @@ TEST(RunnerTest, ValuesAreReleasedAfterTheirLastReader) {
   PipelineRun run = RunPipeline(Load(kPipeline), CpuEnvironment(), {.keep_slots = {"x", "m"}});
   ASSERT_TRUE(run.status.ok());
   EXPECT_TRUE(run.slots.contains("x"));   // kept on request
-  EXPECT_TRUE(run.slots.contains("m"));   // never read: still there at the end
+  EXPECT_TRUE(run.slots.contains("m"));   // read by no stage, but kept on request
   EXPECT_FALSE(run.slots.contains("y"));  // released after "eval"
 }
 

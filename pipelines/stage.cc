@@ -1,5 +1,10 @@
 #include "pipelines/stage.h"
 
+#include <exception>
+#include <new>
+
+#include "pipelines/status_util.h"
+
 namespace trawl {
 
 absl::string_view StageKindName(StageKind kind) {
@@ -20,27 +25,56 @@ absl::string_view StageKindName(StageKind kind) {
   return "UNKNOWN";
 }
 
+bool UsesMemoryStage(const StageContract& contract) {
+  return contract.kind == StageKind::kIndexBuild || contract.kind == StageKind::kSearch ||
+         contract.plans_device_memory;
+}
+
+namespace {
+
+// Nothing a stage throws crosses its boundary: a std::bad_alloc from an allocation no estimate
+// foresaw is the ResourceExhausted the ladder and the report know; anything else an Internal
+// error naming what was thrown.
+absl::Status RunCatching(StageBase& stage, StageContext& ctx) {
+  try {
+    return stage.Run(ctx);
+  } catch (const std::bad_alloc& e) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("host allocation failed (", e.what(),
+                     "): the stage needs more memory than "
+                     "the host has; use a smaller k, fewer queries or a smaller corpus"));
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("uncaught exception: ", e.what()));
+  }
+}
+
+}  // namespace
+
 absl::Status RunStage(StageBase& stage, const StageContract& contract, StageContext& ctx,
                       MemoryEstimate* estimate) {
-  if (contract.plans_device_memory) {
-    absl::StatusOr<MemoryEstimate> estimated = stage.EstimateMemory(ctx);
-    if (!estimated.ok()) return estimated.status();
-    auto& notes = *ctx.report().mutable_notes();
-    notes["estimate_host_bytes"] = absl::StrCat(estimated->host_bytes);
-    notes["estimate_device_bytes"] = absl::StrCat(estimated->device_bytes);
-    if (estimate != nullptr) *estimate = *estimated;
-    MemoryManager* memory = ctx.env().UseGpu() ? ctx.env().memory : nullptr;
-    if (memory != nullptr) {
-      const int device = estimated->resident_device >= 0 ? estimated->resident_device : 0;
-      ctx.report().set_gpu_free_before_bytes(memory->FreeDeviceBytes(device));
-      absl::Status status = memory->Prepare(*estimated, *ctx.report().mutable_memory());
-      ctx.set_memory_prepared(status.ok());
-      if (status.ok()) status = stage.Run(ctx);
-      ctx.report().set_gpu_free_after_bytes(memory->FreeDeviceBytes(device));
-      return status;
-    }
+  if (!UsesMemoryStage(contract)) return RunCatching(stage, ctx);
+  absl::StatusOr<MemoryEstimate> estimated = stage.EstimateMemory(ctx);
+  if (!estimated.ok()) return estimated.status();
+  auto& notes = *ctx.report().mutable_notes();
+  notes["estimate_host_bytes"] = absl::StrCat(estimated->host_bytes);
+  notes["estimate_device_bytes"] = absl::StrCat(estimated->device_bytes);
+  ctx.report().set_estimate_host_bytes(estimated->host_bytes);
+  ctx.report().set_estimate_device_bytes(estimated->device_bytes);
+  if (estimate != nullptr) *estimate = *estimated;
+  MemoryManager* memory = ctx.env().memory;
+  if (memory == nullptr) return RunCatching(stage, ctx);
+  if (!contract.plans_device_memory || !ctx.env().UseGpu()) {
+    // Host work only: the memory stage still checks that the host can hold the stage's data.
+    RETURN_IF_ERROR(memory->ValidateHost(*estimated, *ctx.report().mutable_memory()));
+    return RunCatching(stage, ctx);
   }
-  return stage.Run(ctx);
+  const int device = estimated->resident_device >= 0 ? estimated->resident_device : 0;
+  ctx.report().set_gpu_free_before_bytes(memory->FreeDeviceBytes(device));
+  absl::Status status = memory->Prepare(*estimated, *ctx.report().mutable_memory());
+  ctx.set_memory_prepared(status.ok());
+  if (status.ok()) status = RunCatching(stage, ctx);
+  ctx.report().set_gpu_free_after_bytes(memory->FreeDeviceBytes(device));
+  return status;
 }
 
 absl::Status StageContext::RunPlaced(const PlacedWork& work) {

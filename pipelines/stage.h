@@ -91,9 +91,10 @@ struct StageContract {
   StageKind kind = StageKind::kTransform;
   std::vector<SlotSpec> inputs;
   std::vector<SlotSpec> outputs;
-  // Whether the memory-management stage plans and places this stage's device work: it runs
-  // before the stage (RunStage below) from the stage's EstimateMemory, and ctx.RunPlaced() runs
-  // the work down its ladder. Index builds and searches set it.
+  // Whether the stage has device work for the memory-management stage to plan and place: its
+  // Prepare runs before the stage (RunStage below) from the stage's EstimateMemory, and
+  // ctx.RunPlaced() runs the work down its ladder. (Every INDEX_BUILD and SEARCH stage gets the
+  // memory stage's host validation, device work or not.)
   bool plans_device_memory = false;
 };
 
@@ -272,9 +273,16 @@ class Stage : public StageBase {
   }
 };
 
-// Runs one opened stage the way every pipeline does: for stages that plan device memory, first
-// EstimateMemory and, when the run uses a GPU, the memory-management stage's Prepare (its
-// decisions go into ctx.report().memory()); then Run. `estimate` (optional) receives the estimate.
+// Whether the memory-management stage runs before a stage of this contract: every INDEX_BUILD and
+// SEARCH stage (host validation at least), and any stage that plans device memory.
+bool UsesMemoryStage(const StageContract& contract);
+
+// Runs one opened stage the way every pipeline does. For stages UsesMemoryStage names: first
+// EstimateMemory, then the memory-management stage — its Prepare (host validation, pinned buffer,
+// cleanup, temp tier, ladder) when the stage plans device memory and the run uses a GPU, its host
+// validation alone otherwise — with its decisions in ctx.report().memory(); then Run. Nothing Run
+// throws escapes: std::bad_alloc becomes ResourceExhausted. `estimate` (optional) receives the
+// estimate.
 absl::Status RunStage(StageBase& stage, const StageContract& contract, StageContext& ctx,
                       MemoryEstimate* estimate = nullptr);
 

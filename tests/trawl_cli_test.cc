@@ -77,9 +77,13 @@ TEST(TrawlCliTest, ValidOkAndExplainOnASimulatedCard) {
       Trawl("validate --explain --simulate_gpu_mb=24576 " + Runfile("configs/quickstart.pbtxt"));
   EXPECT_EQ(ok.status, 0) << ok.err;
   EXPECT_THAT(ok.out, HasSubstr("OK, 8 stages"));
-  EXPECT_THAT(
-      ok.out,
-      HasSubstr("memory stage runs before: 'index' (faiss_index_build), 'search' (faiss_search)"));
+  EXPECT_THAT(ok.out,
+              HasSubstr("memory stage before 'index' (faiss_index_build, INDEX_BUILD): "
+                        "host validation, pinned buffer, cleanup, temp tier, device ladder"));
+  EXPECT_THAT(ok.out, HasSubstr("memory stage before 'search' (faiss_search, SEARCH): "));
+  // exact_knn runs on the GPU too; knn_recall and the writers get no memory stage.
+  EXPECT_THAT(ok.out, HasSubstr("memory stage before 'ground_truth' (exact_knn, SEARCH)"));
+  EXPECT_THAT(ok.out, ::testing::Not(HasSubstr("'eval' (knn_recall")));
   EXPECT_THAT(ok.out, HasSubstr("temp memory: requested 2.0 GiB, effective 1.5 GiB"));
   EXPECT_THAT(ok.out, HasSubstr("try  full (temp 1.5 GiB, pinned 256 MiB)"));
 }

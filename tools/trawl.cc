@@ -124,6 +124,18 @@ std::string Slots(const std::vector<SlotSpec>& slots) {
 }
 
 int ListStages() {
+  // The memory-management stage is not configured as a stage: it runs before every INDEX_BUILD and
+  // SEARCH stage, from the pipeline's `memory { }` policy.
+  const google::protobuf::Descriptor* policy = MemoryPolicy::descriptor();
+  std::printf(
+      "memory  [runs before every INDEX_BUILD and SEARCH stage]\n  host validation; for device "
+      "work also the pinned buffer, cleanup, temp-memory tier and the placement ladder\n  options: "
+      "the pipeline's memory { } (%s)\n",
+      policy->full_name().c_str());
+  for (int i = 0; i < policy->field_count(); ++i) {
+    std::printf("    %-14s %s\n", policy->field(i)->name().c_str(),
+                FieldTypeName(policy->field(i)).c_str());
+  }
   for (const std::string& type : StageRegistry::Global().Types()) {
     const StageRegistration* r = *StageRegistry::Global().Get(type);
     const google::protobuf::Descriptor* options = r->options_prototype->GetDescriptor();
@@ -131,6 +143,11 @@ int ListStages() {
                 type.c_str(), std::string(StageKindName(r->contract.kind)).c_str(),
                 Slots(r->contract.inputs).c_str(), Slots(r->contract.outputs).c_str(),
                 options->full_name().c_str());
+    if (UsesMemoryStage(r->contract)) {
+      std::printf("  preceded by: memory stage (%s)\n", r->contract.plans_device_memory
+                                                            ? "host validation and device ladder"
+                                                            : "host validation");
+    }
     for (int i = 0; i < options->field_count(); ++i) {
       std::printf("    %-14s %s\n", options->field(i)->name().c_str(),
                   FieldTypeName(options->field(i)).c_str());
@@ -164,14 +181,18 @@ void Explain(const Pipeline& pipeline) {
     return;
   }
   const RunEnvironment& env = (*environment)->env;
-  std::vector<std::string> guarded;
+  bool any = false;
   for (const StageNode& node : pipeline.stages) {
-    if (node.contract.plans_device_memory) {
-      guarded.push_back(absl::StrCat("'", node.name, "' (", node.registration->type, ")"));
-    }
+    if (!UsesMemoryStage(node.contract)) continue;
+    any = true;
+    std::printf("memory stage before '%s' (%s, %s): %s\n", node.name.c_str(),
+                node.registration->type.c_str(),
+                std::string(StageKindName(node.contract.kind)).c_str(),
+                node.contract.plans_device_memory && env.UseGpu()
+                    ? "host validation, pinned buffer, cleanup, temp tier, device ladder"
+                    : "host validation (no device work)");
   }
-  std::printf("memory stage runs before: %s\n",
-              guarded.empty() ? "no stage" : absl::StrJoin(guarded, ", ").c_str());
+  if (!any) std::printf("memory stage: no index build or search in this pipeline\n");
   if (!env.UseGpu()) {
     std::printf("device: CPU (%s); no GPU placement is planned\n",
                 env.gpu.unavailable_reason.c_str());
@@ -202,10 +223,14 @@ void Explain(const Pipeline& pipeline) {
       FormatBytes(decision.pinned_requested_bytes()).c_str(),
       FormatBytes(decision.pinned_effective_bytes()).c_str());
   std::printf("ladder (data sizes come from each stage's inputs at run time):\n");
-  for (const std::string& rung : decision.planned_rungs()) {
-    std::printf("  try  %s\n", absl::StrReplaceAll(rung, {{"data 1 B, ", ""}}).c_str());
+  for (const PlannedRungReport& rung : decision.planned()) {
+    std::printf("  try  %s (temp %s, pinned %s)\n", rung.rung().c_str(),
+                FormatBytes(rung.temp_bytes()).c_str(), FormatBytes(rung.pinned_bytes()).c_str());
   }
   for (const std::string& rung : decision.skipped_rungs()) std::printf("  skip %s\n", rung.c_str());
+  for (const std::string& pinned : decision.pinned_outcomes()) {
+    std::printf("  pinned buffer refused: %s\n", pinned.c_str());
+  }
   if (!planned.ok()) std::printf("plan: %s\n", std::string(planned.message()).c_str());
 }
 

@@ -56,6 +56,8 @@ class ExactKnnStage : public Stage<dense::ExactKnnOptions> {
     MemoryEstimate estimate;
     estimate.host_bytes =
         results + (options_.metric() == dense::COSINE ? corpus->bytes() + queries->bytes() : 0);
+    estimate.host_detail =
+        absl::StrCat("results: ", queries->rows, " queries x k ", options_.k(), " x 12 bytes");
     if (trawl_engine()) {
       // The index's own copy of the rows on the host; on the device the resident (full, sharded)
       // or streamed (reduced) engine with its search scratch for this k.

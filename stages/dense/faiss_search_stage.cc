@@ -65,6 +65,8 @@ class FaissSearchStage : public Stage<dense::FaissSearchOptions> {
     MemoryEstimate estimate;
     const int64_t results = queries->rows * k_ * (sizeof(float) + sizeof(int64_t));
     estimate.host_bytes = queries->bytes() + results;
+    estimate.host_detail = absl::StrCat("the queries and results: ", queries->rows, " queries x k ",
+                                        k_, " x 12 bytes");
     // Searches run where the index lives: on its GPU (reusing its resources), else on the CPU.
     estimate.device_bytes = index->on_gpu() ? queries->bytes() + results : 0;
     estimate.resident_device = index->on_gpu() ? index->device : -1;
@@ -137,8 +139,10 @@ class FaissSearchStage : public Stage<dense::FaissSearchOptions> {
           if (batch < n && query_batch_ > 0) progress.Update(begin + count);
         }
         if (batch < n && query_batch_ > 0) progress.Finish();
-        (*ctx.report().mutable_notes())["search_seconds"] = absl::StrCat(
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - search_start).count());
+        const double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - search_start).count();
+        ctx.report().set_search_seconds(seconds);
+        (*ctx.report().mutable_notes())["search_seconds"] = absl::StrCat(seconds);
         device = gpu_search ? absl::StrCat("gpu:", index->device) : "cpu";
         return absl::OkStatus();
       });
@@ -161,7 +165,8 @@ class FaissSearchStage : public Stage<dense::FaissSearchOptions> {
       }
     }
     ctx.report().set_device(device);
-    (*ctx.report().mutable_notes())["queries"] = absl::StrCat(n);  // for queries/s in sweeps
+    ctx.report().set_queries(n);  // for queries/s in sweeps
+    (*ctx.report().mutable_notes())["queries"] = absl::StrCat(n);
     return ctx.SetOutput("results", std::move(results));
   }
 

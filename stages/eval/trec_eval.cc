@@ -850,6 +850,10 @@ absl::Status ParseParams(const MeasureDef& def, MeasureSpec& spec) {
         spec.values.push_back(def.params == ParamKind::kLongCutoffs
                                   ? static_cast<double>(std::atol(t.c_str()))
                                   : std::atof(t.c_str()));
+        if (!std::isfinite(spec.values.back())) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(where, ": expected a finite cut-off, found '", t, "'"));
+        }
       }
       std::sort(spec.values.begin(), spec.values.end());
       if (def.params == ParamKind::kLongCutoffs && spec.values.front() <= 0) {
@@ -861,7 +865,13 @@ absl::Status ParseParams(const MeasureDef& def, MeasureSpec& spec) {
       return absl::OkStatus();
     }
     case ParamKind::kValues:
-      for (const std::string& t : tokens) spec.values.push_back(std::atof(t.c_str()));
+      for (const std::string& t : tokens) {
+        spec.values.push_back(std::atof(t.c_str()));
+        if (!std::isfinite(spec.values.back())) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(where, ": expected a finite number, found '", t, "'"));
+        }
+      }
       if (def.name == "utility" && spec.values.size() != 4) {
         return absl::InvalidArgumentError(
             absl::StrCat(where, ": utility takes 4 coefficients, found ", spec.values.size()));
@@ -874,7 +884,19 @@ absl::Status ParseParams(const MeasureDef& def, MeasureSpec& spec) {
           return absl::InvalidArgumentError(
               absl::StrCat(where, ": expected level=gain pairs such as 1=3,2=9, found '", t, "'"));
         }
-        spec.pairs.emplace_back(t.substr(0, eq), std::atof(t.c_str() + eq + 1));
+        const double value = std::atof(t.c_str() + eq + 1);
+        if (!std::isfinite(value)) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(where, ": expected a finite number in '", t, "'"));
+        }
+        // RBP's persistence is a probability of reading on: p >= 1 never converges (trec_eval
+        // printed -1023 for p=2), p <= 0 reads nothing.
+        if (t.substr(0, eq) == "p" && (def.name == "rbp" || def.name == "rbp_resid") &&
+            !(value > 0 && value < 1)) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(where, ": expected the persistence p between 0 and 1, found ", value));
+        }
+        spec.pairs.emplace_back(t.substr(0, eq), value);
       }
       return absl::OkStatus();
   }

@@ -163,6 +163,15 @@ TEST(TrecEvalTest, BadMeasuresAreRejectedWithTheKnownOnes) {
   // trec_eval reads cut-offs with atol: "x" is 0, which is not a cut-off.
   EXPECT_EQ(ParseMeasures({"P.x"}).status().message(), "measure 'P.x': cut-offs must be positive");
   EXPECT_EQ(ParseMeasures({"P.5,5"}).status().message(), "measure 'P.5,5': duplicate cut-offs");
+  // Values that printed -1023 or nan with exit 0.
+  EXPECT_EQ(ParseMeasures({"rbp.p=2"}).status().message(),
+            "measure 'rbp.p=2': expected the persistence p between 0 and 1, found 2");
+  EXPECT_EQ(ParseMeasures({"rbp_resid.p=0"}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseMeasures({"rbp.p=nan"}).status().message(),
+            "measure 'rbp.p=nan': expected a finite number in 'p=nan'");
+  EXPECT_EQ(ParseMeasures({"ndcg.1=inf"}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseMeasures({"set_F.nan"}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(ParseMeasures({"rbp.p=0.5"}).ok());
   EXPECT_EQ(ParseMeasures({"map.5"}).status().message(),
             "measure 'map.5': map takes no parameters");
   EXPECT_EQ(ParseMeasures({"P."}).status().message(),

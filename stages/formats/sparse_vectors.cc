@@ -42,6 +42,7 @@ class SparseBuilder {
                        "\", found ", absl::StrFormat("%.10g", weight)));
     }
     if (quantize_scale_ > 0) {
+      if (weight > 0) row_largest_input_ = std::max(row_largest_input_, weight);
       weight = std::round(weight * quantize_scale_);
       integer = true;
     }
@@ -75,6 +76,16 @@ class SparseBuilder {
 
   // Ends the current row under `id`.
   absl::Status EndRow(const std::string& id, int64_t line, absl::string_view where) {
+    const int64_t row_start = matrix_.row_offsets.empty() ? 0 : matrix_.row_offsets.back();
+    if (row_largest_input_ > 0 && static_cast<int64_t>(matrix_.terms.size()) == row_start) {
+      // A scale that rounds every weight away gives empty vectors and silently empty runs.
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ": every weight rounds to 0 at quantize_scale ",
+          absl::StrFormat("%.6g", quantize_scale_), " (the largest is ",
+          absl::StrFormat("%.6g", row_largest_input_),
+          "); expected a scale that keeps them (Anserini quantises SPLADE weights by 100)"));
+    }
+    row_largest_input_ = 0;
     RETURN_IF_ERROR(ids_.Add(id, line, where));
     matrix_.row_offsets.push_back(static_cast<int64_t>(matrix_.terms.size()));
     ++matrix_.rows;
@@ -90,6 +101,7 @@ class SparseBuilder {
 
  private:
   double quantize_scale_;
+  double row_largest_input_ = 0;  // the current row's largest weight before quantisation
   SparseMatrix matrix_;
   std::shared_ptr<std::vector<std::string>> vocabulary_;
   absl::flat_hash_map<std::string, int32_t> term_ids_;

@@ -123,6 +123,12 @@ TEST(SparseVectorsBadInputTest, QuantisationAsAnserini) {
   EXPECT_EQ(ReadAsText("jsonl",
                        "{\"id\": 1, \"vector\": {\"a\": 0.256, \"b\": 1.5, \"c\": 0.004}}\n", 100),
             "[int] 1: a=26 b=150;");
+  // A scale that rounds a whole vector away is an error, not an empty vector (an empty run).
+  EXPECT_EQ(ReadAsText("jsonl", "{\"id\": 1, \"vector\": {\"a\": 0.256, \"b\": 1.5}}\n", 1e-300),
+            "error: in.jsonl:1: every weight rounds to 0 at quantize_scale 1e-300 (the largest is "
+            "1.5); expected a scale that keeps them (Anserini quantises SPLADE weights by 100)");
+  // A vector with no terms at all stays an empty vector.
+  EXPECT_EQ(ReadAsText("jsonl", "{\"id\": 1, \"vector\": {}}\n", 100), "[int] 1:;");
 }
 
 TEST(SparseVectorsBadInputTest, GzipCutShort) {

@@ -93,7 +93,11 @@ class FusionStage : public Stage<fusion::FusionOptions> {
     }
     RankedLists results;
     results.num_queries = static_cast<int64_t>(fused.size());
-    results.k = options_.k();
+    // No query has more fused documents than its runs hold together: a k beyond that (k:
+    // 2000000000) allocates nothing more.
+    size_t most = 0;
+    for (const auto& [qid, scores] : fused) most = std::max(most, scores.size());
+    results.k = std::min<int64_t>(options_.k(), static_cast<int64_t>(most));
     results.doc_rows.assign(results.num_queries * results.k, -1);
     results.scores.assign(results.num_queries * results.k, -std::numeric_limits<float>::infinity());
     std::vector<std::string> query_ids, doc_ids;
@@ -117,6 +121,7 @@ class FusionStage : public Stage<fusion::FusionOptions> {
     }
     results.query_ids = IdTable::Of(query_ids);
     results.doc_ids = IdTable::Of(doc_ids);
+    ctx.report().set_queries(results.num_queries);
     (*ctx.report().mutable_notes())["queries"] = absl::StrCat(results.num_queries);
     return ctx.SetOutput("results", std::move(results));
   }

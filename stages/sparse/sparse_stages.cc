@@ -86,6 +86,8 @@ class SparseSearchStage : public Stage<sparse::SparseSearchOptions> {
     estimate.host_bytes =
         results + std::max(2 * (index->num_postings() * 8 + (index->num_docs() + 1) * 8),
                            threads * index->num_docs() * 12);
+    estimate.host_detail = absl::StrCat("results: ", queries->rows, " queries x k ", options_.k(),
+                                        " x 12 bytes, and the scoring scratch");
     estimate.device_bytes = GpuSparseScorer::RequiredBytes(index->num_docs(), index->num_postings(),
                                                            index->num_terms(), kFullBatch);
     estimate.reduced_device_bytes = GpuSparseScorer::RequiredBytes(
@@ -133,6 +135,7 @@ class SparseSearchStage : public Stage<sparse::SparseSearchOptions> {
       return absl::OkStatus();
     }));
     ctx.report().set_device(device);
+    ctx.report().set_queries(queries->rows);
     (*ctx.report().mutable_notes())["queries"] = absl::StrCat(queries->rows);
     return ctx.SetOutput("results", std::move(results));
   }

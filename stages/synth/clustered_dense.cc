@@ -72,7 +72,7 @@ void FillRows(const ClusteredDenseSpec& spec, const std::vector<float>& centers,
 
 }  // namespace
 
-absl::StatusOr<ClusteredDense> GenerateClusteredDense(const ClusteredDenseSpec& spec) {
+absl::Status CheckClusteredDenseSpec(const ClusteredDenseSpec& spec) {
   constexpr int64_t kMaxFloats = int64_t{1} << 36;  // 256 GiB: a typo, not a corpus
   const std::pair<const char*, int64_t> sizes[] = {{"num_vectors", spec.num_vectors},
                                                    {"num_queries", spec.num_queries},
@@ -87,9 +87,23 @@ absl::StatusOr<ClusteredDense> GenerateClusteredDense(const ClusteredDenseSpec& 
     return absl::InvalidArgumentError(absl::StrCat("num_vectors x dim = ", spec.num_vectors, " x ",
                                                    spec.dim, " floats is more than 256 GiB"));
   }
-  if (!(spec.noise_stddev >= 0) || !(spec.center_stddev >= 0)) {
-    return absl::InvalidArgumentError("center_stddev and noise_stddev must be >= 0");
+  if (spec.num_clusters > spec.num_vectors) {
+    return absl::InvalidArgumentError(absl::StrCat("num_clusters (", spec.num_clusters,
+                                                   ") must be at most num_vectors (",
+                                                   spec.num_vectors, ")"));
   }
+  // Infinite or NaN spreads make every vector non-finite: runs of nothing, silently.
+  if (!(spec.noise_stddev >= 0) || !(spec.center_stddev >= 0) ||
+      !std::isfinite(spec.noise_stddev) || !std::isfinite(spec.center_stddev)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("center_stddev and noise_stddev must be finite and >= 0, got ",
+                     spec.center_stddev, " and ", spec.noise_stddev));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ClusteredDense> GenerateClusteredDense(const ClusteredDenseSpec& spec) {
+  if (absl::Status checked = CheckClusteredDenseSpec(spec); !checked.ok()) return checked;
   std::vector<float> centers(spec.num_clusters * spec.dim);
   for (int64_t c = 0; c < spec.num_clusters; ++c) {
     RowRng rng(spec.seed, kCenters, static_cast<uint64_t>(c));

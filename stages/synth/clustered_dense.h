@@ -35,6 +35,11 @@ struct ClusteredDense {
 // InvalidArgument naming the field when a size is not positive or too large for memory.
 absl::StatusOr<ClusteredDense> GenerateClusteredDense(const ClusteredDenseSpec& spec);
 
+// The checks GenerateClusteredDense makes before it allocates anything: every size positive and
+// bounded (256 GiB of floats), no more clusters than vectors, finite spreads. InvalidArgument
+// naming the field. For Open, before any stage runs.
+absl::Status CheckClusteredDenseSpec(const ClusteredDenseSpec& spec);
+
 }  // namespace trawl
 
 #endif  // TRAWL_STAGES_SYNTH_CLUSTERED_DENSE_H_

@@ -1,6 +1,7 @@
 #include "stages/synth/clustered_dense.h"
 
 #include <cmath>
+#include <limits>
 
 #include "gtest/gtest.h"
 
@@ -69,6 +70,22 @@ TEST(ClusteredDenseTest, RejectsNonPositiveSizesNamingTheField) {
   EXPECT_EQ(s.message(), "dim must be positive, got 0");
   spec = Small();
   spec.num_vectors = int64_t{1} << 40;
+  EXPECT_EQ(GenerateClusteredDense(spec).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Checked before anything is allocated: 10^9 clusters for 5 vectors was 16 GB of centres, and an
+// infinite spread gave vectors of infinities (empty runs, exit 0).
+TEST(ClusteredDenseTest, RejectsMoreClustersThanVectorsAndInfiniteSpreads) {
+  ClusteredDenseSpec spec = Small();
+  spec.num_vectors = 5;
+  spec.num_clusters = 1000000000;
+  EXPECT_EQ(CheckClusteredDenseSpec(spec).message(),
+            "num_clusters (1000000000) must be at most num_vectors (5)");
+  spec = Small();
+  spec.center_stddev = std::numeric_limits<double>::infinity();
+  EXPECT_EQ(CheckClusteredDenseSpec(spec).code(), absl::StatusCode::kInvalidArgument);
+  spec = Small();
+  spec.noise_stddev = std::nan("");
   EXPECT_EQ(GenerateClusteredDense(spec).status().code(), absl::StatusCode::kInvalidArgument);
 }
 

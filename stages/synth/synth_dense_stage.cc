@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "pipelines/registry.h"
@@ -32,19 +34,15 @@ class SynthDenseStage : public Stage<synth::SynthDenseOptions> {
     spec_.num_vectors = or_default(options.num_vectors(), spec_.num_vectors);
     spec_.num_queries = or_default(options.num_queries(), spec_.num_queries);
     spec_.dim = or_default(options.dim(), spec_.dim);
-    spec_.num_clusters = or_default(options.num_clusters(), spec_.num_clusters);
+    // Unset, the clusters are the default's, but never more than the vectors.
+    spec_.num_clusters = options.num_clusters() != 0
+                             ? options.num_clusters()
+                             : std::min<int64_t>(spec_.num_clusters, spec_.num_vectors);
     spec_.center_stddev = or_default(options.center_stddev(), spec_.center_stddev);
     spec_.noise_stddev = or_default(options.noise_stddev(), spec_.noise_stddev);
     spec_.seed = or_default(options.seed(), spec_.seed);
-    // Validate now, before any stage runs, by generating nothing.
-    ClusteredDenseSpec probe = spec_;
-    probe.num_vectors = probe.num_queries = 1;
-    probe.num_clusters = 1;
-    if (spec_.num_vectors < 0 || spec_.num_queries < 0 || spec_.dim < 0 || spec_.num_clusters < 0) {
-      return absl::InvalidArgumentError(
-          "num_vectors, num_queries, dim and num_clusters must be >= 0");
-    }
-    return GenerateClusteredDense(probe).status();
+    // Every size and spread is checked now, before any stage runs.
+    return CheckClusteredDenseSpec(spec_);
   }
 
   absl::Status Run(StageContext& ctx) override {

@@ -17,6 +17,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -29,6 +30,7 @@
 #include "pipelines/progress.h"
 #include "pipelines/registry.h"
 #include "pipelines/report.pb.h"
+#include "pipelines/runner.h"
 #include "pipelines/status_util.h"
 #include "pipelines/text_proto.h"
 #include "tools/sweep/pareto_plot.h"
@@ -120,17 +122,28 @@ void ReadReport(const std::string& report_path, const sweep::SweepConfig& sweep,
   result.set_wall_seconds(report.wall_seconds());
   result.set_device(report.device().kind() == "gpu" ? report.device().gpu_name() : "cpu");
   for (const auto& [name, value] : report.metrics()) (*result.mutable_metrics())[name] = value;
-  auto recall = report.metrics().find(sweep.recall_metric());
-  if (recall != report.metrics().end()) result.set_recall(recall->second);
+  if (!report.ok()) return;  // the point's error says why; no figures to read
+  if (!sweep.recall_metric().empty()) {
+    auto recall = report.metrics().find(sweep.recall_metric());
+    if (recall == report.metrics().end()) {
+      std::vector<std::string> names;
+      for (const auto& [name, value] : report.metrics()) names.push_back(name);
+      std::sort(names.begin(), names.end());
+      result.set_ok(false);
+      result.set_error(absl::StrCat("recall_metric '", sweep.recall_metric(),
+                                    "' is not in the point's report; its metrics: ",
+                                    names.empty() ? "none" : absl::StrJoin(names, ", ")));
+      return;
+    }
+    result.set_recall(recall->second);
+  }
   for (const StageReport& stage : report.stage()) {
     if (stage.name() != sweep.throughput_stage()) continue;
-    auto queries = stage.notes().find("queries");
     // The searches alone when the stage times them (after its GPU warm-up), else the stage.
-    auto searching = stage.notes().find("search_seconds");
     const double seconds =
-        searching != stage.notes().end() ? std::stod(searching->second) : stage.wall_seconds();
-    if (queries != stage.notes().end() && seconds > 0) {
-      result.set_queries_per_second(std::stod(queries->second) / seconds);
+        stage.search_seconds() > 0 ? stage.search_seconds() : stage.wall_seconds();
+    if (stage.queries() > 0 && seconds > 0) {
+      result.set_queries_per_second(static_cast<double>(stage.queries()) / seconds);
     }
   }
 }
@@ -216,11 +229,30 @@ absl::StatusOr<std::vector<SweepPoint>> ExpandSweep(const sweep::SweepConfig& sw
   }
   if (points.empty())
     return absl::InvalidArgumentError("the sweep has neither base_config nor config");
-  // Validate every point now, so a typo fails the sweep before its first hour.
+  // Validate every point now, so a typo fails the sweep before its first hour: the config, every
+  // stage's options (Open), and the stages the sweep reads its figures from.
   for (const SweepPoint& point : points) {
     absl::StatusOr<Pipeline> checked =
         ParsePipelineText(PipelineConfigText(point.config), point.id);
     if (!checked.ok()) return checked.status();
+    RETURN_IF_ERROR(OpenStages(*checked).status());
+    auto has_stage = [&](const std::string& name) {
+      for (const StageNode& node : checked->stages) {
+        if (node.name == name) return true;
+      }
+      return false;
+    };
+    if (!sweep.throughput_stage().empty() && !has_stage(sweep.throughput_stage())) {
+      return absl::InvalidArgumentError(absl::StrCat("throughput_stage '", sweep.throughput_stage(),
+                                                     "' names no stage of point ", point.id));
+    }
+    const std::string recall_stage =
+        sweep.recall_metric().substr(0, sweep.recall_metric().find('/'));
+    if (!sweep.recall_metric().empty() && !has_stage(recall_stage)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("recall_metric '", sweep.recall_metric(), "': no stage '", recall_stage,
+                       "' in point ", point.id, " (metrics are named STAGE/METRIC)"));
+    }
   }
   return points;
 }
@@ -283,6 +315,14 @@ absl::StatusOr<std::vector<sweep::PointResult>> RunSweep(const SweepRunOptions& 
   if (!text.ok()) return text.status();
   sweep::SweepConfig sweep;
   RETURN_IF_ERROR(ParseTextProto(*text, sweep_path, &sweep));
+  // The name names files and the default folder: one path component, nothing that climbs out.
+  if (sweep.name().empty() || sweep.name().front() == '.' ||
+      sweep.name().find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                     "0123456789_.-") != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        sweep_path, ": name '", absl::CHexEscape(sweep.name().substr(0, 100)),
+        "' must be letters, digits, '_', '.' or '-' (not starting with '.'): it names files"));
+  }
   const std::string sweep_dir = std::filesystem::path(sweep_path).parent_path().string();
   absl::StatusOr<std::vector<SweepPoint>> points = ExpandSweep(sweep, sweep_dir);
   if (!points.ok()) return points.status();
@@ -291,7 +331,16 @@ absl::StatusOr<std::vector<sweep::PointResult>> RunSweep(const SweepRunOptions& 
                         : !sweep.output_dir().empty() ? sweep.output_dir()
                                                       : absl::StrCat("sweep_", sweep.name());
   out_dir = ResolveUserPath(out_dir);
-  std::filesystem::create_directories(out_dir + "/points");
+  {
+    std::error_code error;
+    std::filesystem::create_directories(out_dir + "/points", error);
+    if (error || !std::filesystem::is_directory(out_dir + "/points", error)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("sweep output_dir '", out_dir, "': cannot make the folder ", out_dir,
+                       "/points there (", error ? error.message() : "a file is in the way",
+                       "); expected a folder this user can write"));
+    }
+  }
   const std::string results_path = out_dir + "/results.jsonl";
   absl::StatusOr<std::vector<sweep::PointResult>> finished = LoadResults(results_path);
   if (!finished.ok()) return finished.status();
