@@ -2,6 +2,8 @@
 
 #include <cuda_runtime_api.h>
 
+#include <algorithm>
+
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -81,6 +83,26 @@ void CudaGpuDevice::DestroyStream(int device, CUstream_st* stream) {
   cudaSetDevice(device);
   cudaStreamSynchronize(stream);
   cudaStreamDestroy(stream);
+}
+
+absl::StatusOr<void*> CudaGpuDevice::AllocateDevice(int device, int64_t bytes) {
+  void* pointer = nullptr;
+  cudaError_t err = cudaSetDevice(device);
+  if (err == cudaSuccess)
+    err = cudaMalloc(&pointer, static_cast<size_t>(std::max<int64_t>(bytes, 1)));
+  if (err != cudaSuccess) {
+    cudaGetLastError();  // an allocation error is not sticky: the next attempt starts clean
+    return absl::ResourceExhaustedError(absl::StrCat("cudaMalloc of ", bytes, " bytes on device ",
+                                                     device, ": ", cudaGetErrorString(err),
+                                                     " (CUDA error ", static_cast<int>(err), ")"));
+  }
+  return pointer;
+}
+
+void CudaGpuDevice::FreeDevice(int device, void* pointer) {
+  if (pointer == nullptr) return;
+  cudaSetDevice(device);
+  cudaFree(pointer);
 }
 
 }  // namespace trawl

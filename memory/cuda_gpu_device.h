@@ -17,6 +17,8 @@ class CudaGpuDevice : public GpuDevice {
   absl::Status Cleanup(int device) override;
   absl::StatusOr<CUstream_st*> CreateStream(int device) override;
   void DestroyStream(int device, CUstream_st* stream) override;
+  absl::StatusOr<void*> AllocateDevice(int device, int64_t bytes) override;
+  void FreeDevice(int device, void* pointer) override;
   bool emulated() const override { return false; }
 
  private:

@@ -43,12 +43,18 @@ class GpuDevice {
     (void)stream;
   }
 
+  // Device memory for Trawl's own kernels (the lease's allocator allocates through this):
+  // ResourceExhausted with the runtime's message when the device has too little. An emulated
+  // device hands out placeholders that must not be dereferenced and fails beyond its free memory.
+  virtual absl::StatusOr<void*> AllocateDevice(int device, int64_t bytes) = 0;
+  virtual void FreeDevice(int device, void* pointer) = 0;
+
   // True when no real GPU backs this device: placements are emulated on the CPU.
   virtual bool emulated() const = 0;
 
   // Emulated devices only: the error FAISS would raise for this placement holding `device_bytes`
   // of data per device (its cudaHostAlloc or cudaMalloc message), or OK.
-  virtual absl::Status SimulateAllocation(const DevicePlacement& placement, int64_t device_bytes) {
+  virtual absl::Status SimulateAllocation(const DeviceLease& placement, int64_t device_bytes) {
     (void)placement;
     (void)device_bytes;
     return absl::OkStatus();

@@ -9,17 +9,14 @@
 #include "absl/time/time.h"
 #include "glog/logging.h"
 #include "google/protobuf/text_format.h"
+#include "memory/budgeted_allocator.h"
 #include "memory/temp_memory.h"
 #include "pipelines/status_util.h"
 
 namespace trawl {
 
-MemoryStage::MemoryStage(MemoryPolicy policy, GpuDevice* device, ResourcesFactory factory,
-                         HostMemorySources host_sources)
-    : policy_(std::move(policy)),
-      device_(device),
-      factory_(std::move(factory)),
-      host_sources_(std::move(host_sources)) {
+MemoryStage::MemoryStage(MemoryPolicy policy, GpuDevice* device, HostMemorySources host_sources)
+    : policy_(std::move(policy)), device_(device), host_sources_(std::move(host_sources)) {
   if (!policy_.no_ledger() && policy_.device() != MemoryPolicy::CPU &&
       (!device_->emulated() || !policy_.ledger_path().empty())) {
     ledger_ = std::make_unique<DeviceLedger>(
@@ -182,7 +179,6 @@ void MemoryStage::PlanLadder(const MemoryEstimate& estimate, int device, int64_t
     planned.placement.lossy = lossy;
     planned.placement.emulated = device_->emulated();
     planned.device_bytes = device_bytes;
-    planned.faiss_resources = estimate.faiss_resources;
     decision.add_planned_rungs(absl::StrCat(name, " (data ", FormatBytes(device_bytes), ", temp ",
                                             FormatBytes(temp), ", pinned ", FormatBytes(pinned),
                                             ")"));
@@ -303,7 +299,7 @@ int64_t MemoryStage::FreeDeviceBytes(int device) {
 }
 
 absl::Status MemoryStage::RunOnRung(const PlannedRung& planned, const PlacedWork& work) {
-  DevicePlacement placement = planned.placement;
+  DeviceLease placement = planned.placement;
   if (placement.emulated && placement.rung != Rung::kCpu) {
     RETURN_IF_ERROR(device_->SimulateAllocation(placement, planned.device_bytes));
   }
@@ -318,18 +314,16 @@ absl::Status MemoryStage::RunOnRung(const PlannedRung& planned, const PlacedWork
       placement.streams.push_back(*stream);
     }
   }
-  if (status.ok() && planned.faiss_resources && !placement.emulated &&
-      placement.rung != Rung::kCpu && placement.rung != Rung::kResident) {
-    status = StatusFromCall("creating GPU resources", [&] {
-      for (int device : placement.devices) {
-        placement.faiss_resources.push_back(
-            factory_(device, placement.temp_bytes, placement.pinned_bytes));
-      }
-    });
+  // Trawl's own kernels allocate within the rung's budget; the allocator frees what is left.
+  std::unique_ptr<BudgetedAllocator> allocator;
+  if (placement.rung != Rung::kCpu) {
+    allocator = std::make_unique<BudgetedAllocator>(device_, placement.budget_bytes,
+                                                    RungName(placement.rung));
+    placement.allocator = allocator.get();
   }
   if (status.ok()) status = work(placement);
-  // Release this attempt's resources and streams before anything else runs.
-  placement.faiss_resources.clear();
+  // Release this attempt's allocations and streams before anything else runs.
+  allocator.reset();
   for (size_t i = 0; i < placement.streams.size(); ++i) {
     device_->DestroyStream(placement.devices[i], placement.streams[i]);
   }

@@ -21,12 +21,14 @@
 //      reservation is released when RunPlaced ends, unless the stage's output keeps its device
 //      memory (MemoryEstimate.keeps_device_memory: an index), then when the run ends. Only the
 //      planned device (the first GPU) is reserved: a sharded rung's other GPUs are not.
-// RunPlaced() then runs the work on the rungs in order, each with a fresh stream per device (and
-// fresh StandardGpuResources for FAISS work), moving down only on allocation failures
-// (ResourceExhausted) and recording each attempt with the library's own message.
+// RunPlaced() then runs the work on the rungs in order, each on a fresh lease (pipelines/
+// placement.h): a stream per device and a BudgetedAllocator holding Trawl's own kernels to the
+// rung's budget (FAISS work makes its StandardGpuResources from the lease: the dense family's
+// adapter), moving down only on allocation failures (ResourceExhausted) and recording each attempt
+// with the library's own message.
 //
 //   CudaGpuDevice device(gpu_count);
-//   MemoryStage memory(policy, &device, FaissResourcesFactory());
+//   MemoryStage memory(policy, &device);
 //   env.memory = &memory;  // RunStage calls Prepare; stages call ctx.RunPlaced(work)
 //
 // Not thread-safe: one pipeline's stages run on one thread.
@@ -47,17 +49,10 @@
 
 namespace trawl {
 
-// Makes the FAISS resources for one device of a placement; FaissResourcesFactory() in
-// memory/faiss_resources.h is the real one. Unused (may be null) with an emulated device.
-using ResourcesFactory = std::function<std::shared_ptr<faiss::gpu::StandardGpuResources>(
-    int device, int64_t temp_bytes, int64_t pinned_bytes)>;
-
 class MemoryStage : public MemoryManager {
  public:
-  // `device` must outlive the stage. `factory` makes FAISS resources for estimates that ask for
-  // them; it may be null when no FAISS stage runs (or the device is emulated).
-  MemoryStage(MemoryPolicy policy, GpuDevice* device, ResourcesFactory factory,
-              HostMemorySources host_sources = {});
+  // `device` must outlive the stage.
+  MemoryStage(MemoryPolicy policy, GpuDevice* device, HostMemorySources host_sources = {});
 
   absl::Status Preflight() override;
   absl::Status ValidateHost(const MemoryEstimate& estimate, MemoryDecision& decision) override;
@@ -73,9 +68,8 @@ class MemoryStage : public MemoryManager {
 
  private:
   struct PlannedRung {
-    DevicePlacement placement;  // without streams or resources
-    int64_t device_bytes = 0;   // data per device
-    bool faiss_resources = false;
+    DeviceLease placement;     // without streams or resources
+    int64_t device_bytes = 0;  // data per device
   };
 
   // ResourceExhausted when the host has less available memory than the policy's minimum.
@@ -83,8 +77,7 @@ class MemoryStage : public MemoryManager {
   int64_t ChoosePinnedBytes(MemoryDecision& decision);
   void PlanLadder(const MemoryEstimate& estimate, int device, int64_t free_bytes,
                   int64_t temp_bytes, int64_t pinned_bytes, MemoryDecision& decision);
-  // Runs `work` on one planned rung: creates its streams (and FAISS resources), then releases
-  // them.
+  // Runs `work` on one planned rung: creates its lease (streams, allocator), then releases it.
   absl::Status RunOnRung(const PlannedRung& planned, const PlacedWork& work);
   int64_t MinHostBytes() const;
   // Step 6: reserves the first GPU rung's memory on `device`, waiting or dropping rungs.
@@ -94,7 +87,6 @@ class MemoryStage : public MemoryManager {
 
   const MemoryPolicy policy_;
   GpuDevice* device_;                // not owned
-  ResourcesFactory factory_;         // StandardGpuResources per attempt, for estimates that ask
   HostMemorySources host_sources_;   // where host memory is read from
   std::vector<PlannedRung> ladder_;  // the last Prepare()'s rungs, in order
   // The host's ledger of reserved device memory; null without a real device or with no_ledger.

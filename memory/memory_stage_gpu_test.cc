@@ -1,6 +1,8 @@
 // The memory stage on a real GPU with failures injected inside FAISS's own code path
 // (memory/testing/cuda_fault_injection.h): the quickstart still finishes on the GPU, on a lower
 // rung, with results identical to the clean run. Prints the build stage's memory decisions.
+#include <cuda_runtime.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -10,7 +12,6 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "memory/cuda_gpu_device.h"
-#include "memory/faiss_resources.h"
 #include "memory/gpu_probe.h"
 #include "memory/memory_stage.h"
 #include "memory/testing/cuda_fault_injection.h"
@@ -52,7 +53,7 @@ class MemoryStageGpuTest : public ::testing::Test {
       if (a == "lossy") policy.set_allow_lossy_storage(true);
       if (a == "cpu") policy.set_allow_cpu_fallback(true);
     }
-    MemoryStage memory(policy, &device, FaissResourcesFactory());
+    MemoryStage memory(policy, &device);
     RunEnvironment env;
     env.gpu = gpu_;
     env.memory = &memory;
@@ -213,6 +214,36 @@ TEST_F(MemoryStageGpuTest, SingleCardFailuresLandOnTheShardedRungAcrossAllGpus) 
                           *clean.slots.at("flat_results").As<RankedLists>(), 1e-6);
   std::printf("sharded results vs clean run: %s\n", diff.Summary().c_str());
   EXPECT_TRUE(diff.EqualUpToTies()) << diff.Summary();
+}
+
+// A kernel stage of Trawl's own whose estimate was short: on the full rung it asks the lease's
+// allocator for more than the rung's budget and is refused before cudaMalloc; the ladder moves down
+// and the reduced rung's real device memory is written by the card.
+TEST_F(MemoryStageGpuTest, AKernelOverItsBudgetMovesDownTheLadder) {
+  CudaGpuDevice device(1);
+  MemoryStage memory(MemoryPolicy(), &device);
+  MemoryEstimate estimate;
+  estimate.device_bytes = 256 * kMiB;
+  estimate.reduced_device_bytes = 32 * kMiB;
+  MemoryDecision decision;
+  ASSERT_TRUE(memory.Prepare(estimate, decision).ok());
+  std::vector<std::string> rungs;
+  absl::Status status = memory.RunPlaced(
+      [&](const DeviceLease& lease) -> absl::Status {
+        rungs.push_back(RungName(lease.rung));
+        const int64_t want = lease.budget_bytes + (lease.rung == Rung::kFull ? kMiB : -kMiB);
+        absl::StatusOr<void*> buffer = lease.allocator->Allocate(lease.devices[0], want);
+        if (!buffer.ok()) return buffer.status();
+        EXPECT_EQ(cudaMemsetAsync(*buffer, 1, static_cast<size_t>(want), lease.streams[0]),
+                  cudaSuccess);
+        EXPECT_EQ(cudaStreamSynchronize(lease.streams[0]), cudaSuccess);
+        return absl::OkStatus();  // the allocator frees it when the attempt ends
+      },
+      decision);
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(rungs, (std::vector<std::string>{"full", "reduced"}));
+  EXPECT_THAT(decision.attempt(0).error(), HasSubstr("beyond the full rung's budget"));
+  EXPECT_EQ(decision.final_rung(), "reduced");
 }
 
 }  // namespace

@@ -70,7 +70,7 @@ class MemoryStageTest : public ::testing::Test {
 
   LadderRun Run(const SimulatedGpuSpec& spec, MemoryPolicy policy, HostMemorySources host = {}) {
     device_ = std::make_unique<SimulatedGpuDevice>(spec);
-    memory_ = std::make_unique<MemoryStage>(policy, device_.get(), nullptr, host);
+    memory_ = std::make_unique<MemoryStage>(policy, device_.get(), host);
     RunEnvironment env;
     env.gpu.devices.push_back(GpuDeviceInfo{0, "simulated", spec.total_bytes, 90});
     env.memory = memory_.get();
@@ -166,7 +166,7 @@ TEST_F(MemoryStageTest, IvfLandsOnFloat16ScalarQuantizerStorage) {
     spec.scripted_failures[rung] = ForcedFailure(rung);
   }
   device_ = std::make_unique<SimulatedGpuDevice>(spec);
-  memory_ = std::make_unique<MemoryStage>(Permissive(), device_.get(), nullptr);
+  memory_ = std::make_unique<MemoryStage>(Permissive(), device_.get());
   RunEnvironment env;
   env.gpu.devices.push_back(GpuDeviceInfo{0, "simulated", spec.total_bytes, 90});
   env.memory = memory_.get();
@@ -193,7 +193,7 @@ TEST_F(MemoryStageTest, GpusOptionPlansTheSpreadRungFirst) {
     SimulatedGpuSpec spec;
     spec.device_count = 2;
     device_ = std::make_unique<SimulatedGpuDevice>(spec);
-    memory_ = std::make_unique<MemoryStage>(Permissive(), device_.get(), nullptr);
+    memory_ = std::make_unique<MemoryStage>(Permissive(), device_.get());
     RunEnvironment env;
     env.gpu.devices.push_back(GpuDeviceInfo{0, "simulated", spec.total_bytes, 90});
     env.gpu.devices.push_back(GpuDeviceInfo{1, "simulated", spec.total_bytes, 90});
@@ -328,42 +328,49 @@ TEST_F(MemoryStageTest, HostBelowTheMinimumFailsBeforeAnyWork) {
 }
 
 // A GPU stage with its own buffers (no FAISS): it states bytes per rung and gets, on each rung, a
-// device, a stream and a byte budget. Its "kernel" fails with ResourceExhausted when the budget is
-// below its working set, as a cudaMalloc would.
+// lease — a device, a stream, a byte budget and the allocator that enforces it. Its "kernel" asks
+// the allocator for more than the full rung's budget (its estimate was short): the allocator
+// refuses with ResourceExhausted and the ladder moves down, as for a real out-of-memory.
 TEST(MemoryStageGenericTest, OwnBuffersGetDeviceStreamAndBudgetPerRung) {
   SimulatedGpuSpec spec;
   spec.total_bytes = spec.free_bytes = 24576 * kMiB;
   SimulatedGpuDevice device(spec);
-  MemoryStage memory(MemoryPolicy(), &device, /*factory=*/nullptr);
+  MemoryStage memory(MemoryPolicy(), &device);
   MemoryEstimate estimate;
   estimate.device_bytes = 1000 * kMiB;         // all queries' score tiles at once
   estimate.reduced_device_bytes = 100 * kMiB;  // one tile at a time
   MemoryDecision decision;
   ASSERT_TRUE(memory.Prepare(estimate, decision).ok());
 
-  std::vector<DevicePlacement> seen;
+  std::vector<DeviceLease> seen;
   absl::Status status = memory.RunPlaced(
-      [&](const DevicePlacement& placement) {
+      [&](const DeviceLease& placement) -> absl::Status {
         seen.push_back(placement);
-        if (placement.rung == Rung::kFull) {
-          return absl::ResourceExhaustedError("out of memory allocating 1000 MiB of tiles");
-        }
+        EXPECT_NE(placement.allocator, nullptr);
+        // Every tile at once on the full rung (more than its budget); one tile on the others.
+        const int64_t tiles = placement.rung == Rung::kFull ? 3000 * kMiB : 800 * kMiB;
+        absl::StatusOr<void*> buffer = placement.allocator->Allocate(0, tiles);
+        if (!buffer.ok()) return buffer.status();
+        EXPECT_EQ(placement.allocator->allocated_bytes(0), tiles);
+        placement.allocator->Free(0, *buffer);
         return absl::OkStatus();
       },
       decision);
   ASSERT_TRUE(status.ok()) << status;
   ASSERT_EQ(seen.size(), 2);
-  for (const DevicePlacement& placement : seen) {
+  for (const DeviceLease& placement : seen) {
     EXPECT_EQ(placement.devices, std::vector<int>{0});
     EXPECT_EQ(placement.streams.size(), 1);  // the default stream on a simulated device
-    EXPECT_TRUE(placement.faiss_resources.empty());
   }
   // temp 1.5 GiB on a 24 GiB card: full = data + temp, reduced = the reduced set + half the temp.
   EXPECT_EQ(seen[0].budget_bytes, (1000 + 1536) * kMiB);
   EXPECT_EQ(seen[1].rung, Rung::kReduced);
   EXPECT_EQ(seen[1].budget_bytes, (100 + 768) * kMiB);
   EXPECT_EQ(decision.final_rung(), "reduced");
-  EXPECT_EQ(decision.attempt(0).error(), "out of memory allocating 1000 MiB of tiles");
+  ASSERT_EQ(decision.attempt_size(), 2);
+  EXPECT_THAT(decision.attempt(0).error(),
+              HasSubstr("device memory budget: the work asked for 2.9 GiB on GPU 0 holding 0 B, "
+                        "beyond the full rung's budget of 2.5 GiB"));
 }
 
 // The host's ledger: runs sharing a card reserve before they allocate.
@@ -391,7 +398,7 @@ TEST_F(MemoryStageLedgerTest, WaitsWhileAnotherRunHoldsMemoryThatWillComeBack) {
     ASSERT_TRUE(other.ReleaseAll().ok());
   });
   {
-    MemoryStage memory(policy_, &device, /*factory=*/nullptr);
+    MemoryStage memory(policy_, &device);
     MemoryDecision decision;
     absl::Status status = memory.Prepare(estimate_, decision);
     release.join();
@@ -404,13 +411,13 @@ TEST_F(MemoryStageLedgerTest, WaitsWhileAnotherRunHoldsMemoryThatWillComeBack) {
     EXPECT_EQ((*other.Others(0))[0].bytes, 9536 * kMiB);
     // The work runs; the stage keeps no device memory after it: the reservation goes with it.
     ASSERT_TRUE(
-        memory.RunPlaced([](const DevicePlacement&) { return absl::OkStatus(); }, decision).ok());
+        memory.RunPlaced([](const DeviceLease&) { return absl::OkStatus(); }, decision).ok());
     EXPECT_TRUE(other.Others(0)->empty());
     // An index's reservation stays until the run ends.
     estimate_.keeps_device_memory = true;
     ASSERT_TRUE(memory.Prepare(estimate_, decision).ok());
     ASSERT_TRUE(
-        memory.RunPlaced([](const DevicePlacement&) { return absl::OkStatus(); }, decision).ok());
+        memory.RunPlaced([](const DeviceLease&) { return absl::OkStatus(); }, decision).ok());
     EXPECT_EQ(other.Others(0)->size(), 1);
   }
   EXPECT_TRUE(other.Others(0)->empty());  // released with the memory stage
@@ -421,7 +428,7 @@ TEST_F(MemoryStageLedgerTest, WithoutWaitingTakesTheRungThatFitsBesideTheOthers)
   SimulatedGpuDevice device(spec_);
   DeviceLedger other(policy_.ledger_path());
   ASSERT_GT(*other.TryReserve(0, 20000 * kMiB, int64_t{1} << 50, "full rung"), 0);
-  MemoryStage memory(policy_, &device, /*factory=*/nullptr);
+  MemoryStage memory(policy_, &device);
   MemoryDecision decision;
   ASSERT_TRUE(memory.Prepare(estimate_, decision).ok());
   EXPECT_THAT(decision.ledger(), ::testing::StartsWith("reserved 868 MiB on GPU 0 for the reduced "
@@ -440,7 +447,7 @@ TEST_F(MemoryStageLedgerTest, DoesNotWaitWhenTheOthersEndingWouldNotMakeRoom) {
   SimulatedGpuDevice device(spec_);
   DeviceLedger other(policy_.ledger_path());
   ASSERT_GT(*other.TryReserve(0, 4000 * kMiB, int64_t{1} << 50, "full rung"), 0);
-  MemoryStage memory(policy_, &device, /*factory=*/nullptr);
+  MemoryStage memory(policy_, &device);
   MemoryDecision decision;
   const absl::Time start = absl::Now();
   ASSERT_TRUE(memory.Prepare(estimate_, decision).ok());

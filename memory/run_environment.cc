@@ -2,7 +2,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "memory/cuda_gpu_device.h"
-#include "memory/faiss_resources.h"
 #include "memory/gpu_probe.h"
 #include "memory/simulated_gpu_device.h"
 
@@ -33,8 +32,7 @@ absl::StatusOr<std::unique_ptr<ManagedEnvironment>> MakeRunEnvironment(const Mem
     }
     managed->device = std::make_unique<CudaGpuDevice>(static_cast<int>(env.gpu.devices.size()));
   }
-  managed->memory =
-      std::make_unique<MemoryStage>(policy, managed->device.get(), FaissResourcesFactory());
+  managed->memory = std::make_unique<MemoryStage>(policy, managed->device.get());
   env.memory = managed->memory.get();
   return managed;
 }

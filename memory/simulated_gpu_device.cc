@@ -39,7 +39,7 @@ absl::Status SimulatedGpuDevice::Cleanup(int device) {
                                      : absl::UnavailableError("no such simulated device");
 }
 
-absl::Status SimulatedGpuDevice::SimulateAllocation(const DevicePlacement& placement,
+absl::Status SimulatedGpuDevice::SimulateAllocation(const DeviceLease& placement,
                                                     int64_t device_bytes) {
   auto scripted = spec_.scripted_failures.find(placement.rung);
   if (scripted != spec_.scripted_failures.end()) {
@@ -52,6 +52,26 @@ absl::Status SimulatedGpuDevice::SimulateAllocation(const DevicePlacement& place
     return StatusFromExceptionMessage("simulated", FaissDeviceAllocFailure(device_bytes));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<void*> SimulatedGpuDevice::AllocateDevice(int device, int64_t bytes) {
+  (void)device;
+  if (allocated_bytes_ + bytes > spec_.free_bytes) {
+    return StatusFromExceptionMessage("simulated", FaissDeviceAllocFailure(bytes));
+  }
+  void* placeholder = new char[1];  // a distinct address standing in for device memory
+  allocations_[placeholder] = bytes;
+  allocated_bytes_ += bytes;
+  return placeholder;
+}
+
+void SimulatedGpuDevice::FreeDevice(int device, void* pointer) {
+  (void)device;
+  auto it = allocations_.find(pointer);
+  if (it == allocations_.end()) return;
+  allocated_bytes_ -= it->second;
+  allocations_.erase(it);
+  delete[] static_cast<char*>(pointer);
 }
 
 }  // namespace trawl

@@ -34,15 +34,19 @@ class SimulatedGpuDevice : public GpuDevice {
   absl::Status PinTest(int64_t bytes) override;
   absl::Status Cleanup(int device) override;
   bool emulated() const override { return true; }
-  absl::Status SimulateAllocation(const DevicePlacement& placement, int64_t device_bytes) override;
+  absl::Status SimulateAllocation(const DeviceLease& placement, int64_t device_bytes) override;
+  absl::StatusOr<void*> AllocateDevice(int device, int64_t bytes) override;
+  void FreeDevice(int device, void* pointer) override;
 
   int pin_tests() const { return pin_tests_; }
   int cleanups() const { return cleanups_; }
 
  private:
   SimulatedGpuSpec spec_;
-  int pin_tests_ = 0;  // calls of PinTest
-  int cleanups_ = 0;   // calls of Cleanup
+  int pin_tests_ = 0;                     // calls of PinTest
+  int cleanups_ = 0;                      // calls of Cleanup
+  std::map<void*, int64_t> allocations_;  // placeholder -> bytes, of AllocateDevice
+  int64_t allocated_bytes_ = 0;           // their sum, taken from free_bytes
 };
 
 }  // namespace trawl

@@ -1,13 +1,16 @@
-// Where a stage's device work runs, and the interface of the memory-management stage that
-// chooses it (implemented in memory/memory_stage.h). Any GPU stage uses it, FAISS or not.
+// Where a stage's device work runs — the lease the memory-management stage hands it — and the
+// interface of that stage (implemented in memory/memory_stage.h). Any GPU stage uses it; nothing
+// here knows FAISS (the dense family's adapter, stages/dense/faiss_placement.h, turns a lease into
+// StandardGpuResources).
 //
 // Before every stage whose contract sets plans_device_memory, RunStage asks the memory manager to
 // Prepare() from the stage's MemoryEstimate (its bytes per rung); the stage then hands its device
 // work to StageContext::RunPlaced(), which calls the manager's RunPlaced(): the work runs on a
-// DevicePlacement (devices, one stream each, a byte budget it must stay within) and, when it fails
-// with an allocation error (ResourceExhausted), runs again on the next rung of the ladder. FAISS
-// stages also get fresh StandardGpuResources per rung, sized to the rung's temp and pinned bytes.
-// A placement is only valid during the call of the work function that received it.
+// DeviceLease — devices, one stream each, a byte budget, the rung — and, when it fails with an
+// allocation error (ResourceExhausted), runs again on the next rung of the ladder. The work runs
+// its kernels and copies on the lease's streams, and allocates the device memory of Trawl's own
+// kernels through the lease's allocator, which enforces the budget. A lease is only valid during
+// the call of the work function that received it: its streams and allocations end with it.
 #ifndef TRAWL_PIPELINES_PLACEMENT_H_
 #define TRAWL_PIPELINES_PLACEMENT_H_
 
@@ -20,12 +23,6 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "pipelines/report.pb.h"
-
-namespace faiss {
-namespace gpu {
-class StandardGpuResources;
-}  // namespace gpu
-}  // namespace faiss
 
 struct CUstream_st;  // cudaStream_t is CUstream_st*; declared here so no CUDA header is needed
 
@@ -45,7 +42,22 @@ enum class Rung {
 // "full", "reduced", "minimal", "lossy", "sharded", "cpu", "resident".
 const char* RungName(Rung rung);
 
-struct DevicePlacement {
+// Device memory for the kernels of Trawl's own GPU stages, within a lease's budget (FAISS
+// allocates through its own resources, sized by the lease). One per attempt; not thread-safe.
+class DeviceAllocator {
+ public:
+  virtual ~DeviceAllocator() = default;
+  // `bytes` on `device` (one of the lease's). ResourceExhausted — the ladder's cue to try the
+  // next rung — when the attempt's allocations on that device would exceed the lease's
+  // budget_bytes, or when the device itself has no memory left (the runtime's message). The
+  // caller frees what it allocates; what is still allocated when the attempt ends is freed then.
+  virtual absl::StatusOr<void*> Allocate(int device, int64_t bytes) = 0;
+  virtual void Free(int device, void* pointer) = 0;
+  // Bytes the attempt holds on `device` now.
+  virtual int64_t allocated_bytes(int device) const = 0;
+};
+
+struct DeviceLease {
   Rung rung = Rung::kCpu;
   // One entry per device the work may use (several only for kSharded); empty on the CPU.
   std::vector<int> devices;
@@ -62,9 +74,9 @@ struct DevicePlacement {
   // A simulated device stands in for the GPU (CPU-only tests of the ladder): the work runs on the
   // CPU with the rung's storage (lossy where the rung says so) and reports the rung it emulates.
   bool emulated = false;
-  // Only for estimates with faiss_resources: fresh resources per device, configured with
-  // temp_bytes and pinned_bytes. Empty when emulated.
-  std::vector<std::shared_ptr<faiss::gpu::StandardGpuResources>> faiss_resources;
+  // Device memory for Trawl's own kernels, within budget_bytes per device (also on an emulated
+  // device, where it only counts). Null on the CPU rung.
+  DeviceAllocator* allocator = nullptr;
 
   bool on_gpu() const { return rung != Rung::kCpu && !emulated; }
 };
@@ -84,9 +96,8 @@ struct MemoryEstimate {
   int64_t lossy_device_bytes = 0;
   // Whether the data can be split across GPUs (device_bytes / GPUs each, rounded up).
   bool shardable = false;
-  int64_t temp_bytes = 0;        // scratch it would use, for sizing temp memory in AUTO_SIZE mode
-  int resident_device = -1;      // >= 0 when the stage works on data already on that GPU
-  bool faiss_resources = false;  // the work needs FAISS StandardGpuResources on each rung
+  int64_t temp_bytes = 0;    // scratch it would use, for sizing temp memory in AUTO_SIZE mode
+  int resident_device = -1;  // >= 0 when the stage works on data already on that GPU
   // Devices the stage's options ask it to spread over (FAISS's `gpus`): 0 leaves it to the plan
   // (one GPU; shards across all when one cannot hold the data); N >= 2 puts the sharded rung,
   // over the first N GPUs (all visible when fewer), first — as shards only when `shardable`.
@@ -98,7 +109,7 @@ struct MemoryEstimate {
   bool keeps_device_memory = false;
 };
 
-using PlacedWork = std::function<absl::Status(const DevicePlacement&)>;
+using PlacedWork = std::function<absl::Status(const DeviceLease&)>;
 
 class MemoryManager {
  public:

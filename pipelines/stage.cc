@@ -82,7 +82,7 @@ absl::Status StageContext::RunPlaced(const PlacedWork& work) {
   if (memory_prepared_ && env_->memory != nullptr && env_->UseGpu()) {
     return env_->memory->RunPlaced(work, *report_->mutable_memory());
   }
-  DevicePlacement cpu;  // rung kCpu
+  DeviceLease cpu;  // rung kCpu
   report_->mutable_memory()->set_final_rung(RungName(Rung::kCpu));
   return work(cpu);
 }

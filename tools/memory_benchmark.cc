@@ -26,9 +26,9 @@
 #include "faiss/gpu/GpuIndexIVFFlat.h"
 #include "faiss/gpu/StandardGpuResources.h"
 #include "memory/cuda_gpu_device.h"
-#include "memory/faiss_resources.h"
 #include "memory/gpu_probe.h"
 #include "memory/memory_stage.h"
+#include "stages/dense/faiss_placement.h"
 #include "stages/synth/clustered_dense.h"
 
 ABSL_FLAG(std::string, out, "memory_benchmark.txt", "where to write the results table");
@@ -87,16 +87,20 @@ int Main() {
   const int64_t n = absl::GetFlag(FLAGS_num_vectors);
   const int64_t dim = 128;
   CudaGpuDevice device(static_cast<int>(gpu.devices.size()));
-  MemoryStage memory(MemoryPolicy(), &device, FaissResourcesFactory());
+  MemoryStage memory(MemoryPolicy(), &device);
   MemoryEstimate estimate;
   estimate.host_bytes = estimate.device_bytes = n * dim * 4;
   estimate.lossy_device_bytes = n * dim * 2;
-  estimate.faiss_resources = true;  // as a FAISS stage: fresh StandardGpuResources per attempt
   auto invocation = [&] {
     MemoryDecision decision;
     absl::Status status = memory.Prepare(estimate, decision);
     if (status.ok())
-      status = memory.RunPlaced([](const DevicePlacement&) { return absl::OkStatus(); }, decision);
+      status = memory.RunPlaced(
+          [](const DeviceLease& lease) {
+            const FaissLease faiss(lease);  // as a FAISS stage: fresh resources per attempt
+            return absl::OkStatus();
+          },
+          decision);
     if (!status.ok())
       std::fprintf(stderr, "memory stage: %s\n", std::string(status.message()).c_str());
   };
@@ -123,7 +127,12 @@ int Main() {
   ClusteredDense data = *GenerateClusteredDense(spec);
   const int k = 10;
   const std::vector<int64_t> temps_mib = {16, 64, 256, 512, 1024, 1536};
-  ResourcesFactory factory = FaissResourcesFactory();
+  auto factory = [](int64_t temp_bytes, int64_t pinned_bytes) {
+    auto resources = std::make_shared<faiss::gpu::StandardGpuResources>();
+    resources->setPinnedMemory(static_cast<size_t>(pinned_bytes));
+    resources->setTempMemory(static_cast<size_t>(temp_bytes));
+    return resources;
+  };
 
   report.Line(
       "search throughput, %lld x %lld, %lld queries, k=%d, pinned 256 MiB, fresh resources per "
@@ -132,7 +141,7 @@ int Main() {
       static_cast<long long>(data.queries.rows), k);
   report.Line("  %-22s %10s %12s", "index", "temp MiB", "queries/s");
   for (int64_t temp : temps_mib) {
-    auto resources = factory(0, temp << 20, MemoryStage::kDefaultPinnedBytes);
+    auto resources = factory(temp << 20, MemoryStage::kDefaultPinnedBytes);
     faiss::gpu::GpuIndexFlatConfig config;
     faiss::gpu::GpuIndexFlat index(resources.get(), dim, faiss::METRIC_L2, config);
     index.add(n, data.corpus.data.data());
@@ -141,7 +150,7 @@ int Main() {
   // Train IVF once on the GPU, keep a CPU copy, and place it afresh for every temp size.
   std::unique_ptr<faiss::Index> cpu_ivf;
   {
-    auto resources = factory(0, 1536 << 20, MemoryStage::kDefaultPinnedBytes);
+    auto resources = factory(1536 << 20, MemoryStage::kDefaultPinnedBytes);
     faiss::gpu::GpuIndexIVFFlatConfig config;
     faiss::gpu::GpuIndexIVFFlat trainer(resources.get(), dim, 4096, faiss::METRIC_L2, config);
     const Clock::time_point start = Clock::now();
@@ -152,7 +161,7 @@ int Main() {
   }
   for (int nprobe : {8, 32}) {
     for (int64_t temp : temps_mib) {
-      auto resources = factory(0, temp << 20, MemoryStage::kDefaultPinnedBytes);
+      auto resources = factory(temp << 20, MemoryStage::kDefaultPinnedBytes);
       std::unique_ptr<faiss::Index> index(
           faiss::gpu::index_cpu_to_gpu(resources.get(), 0, cpu_ivf.get()));
       dynamic_cast<faiss::gpu::GpuIndexIVF*>(index.get())->setNumProbes(nprobe);

@@ -8,9 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "faiss/IndexShards.h"
-#include "faiss/gpu/GpuIndexFlat.h"
-#include "faiss/gpu/StandardGpuResources.h"
+#include "faiss/IndexFlat.h"
 #include "pipelines/progress.h"
 #include "pipelines/registry.h"
 #include "pipelines/stage.h"
@@ -19,6 +17,7 @@
 #include "stages/dense/dense_metric.h"
 #include "stages/dense/exact_knn.h"
 #include "stages/dense/exact_knn_stage.pb.h"
+#include "stages/dense/faiss_placement.h"
 #include "stages/dense/trawl_exact_index.h"
 
 namespace trawl {
@@ -74,7 +73,6 @@ class ExactKnnStage : public Stage<dense::ExactKnnOptions> {
     estimate.device_bytes =
         corpus->bytes() + std::min<int64_t>(queries->bytes(), kGpuBatch * 4 * queries->dim);
     estimate.shardable = true;
-    estimate.faiss_resources = true;
     estimate.temp_bytes = 1024 * 4 * std::min<int64_t>(corpus->rows, 65536);
     return estimate;
   }
@@ -112,7 +110,7 @@ class ExactKnnStage : public Stage<dense::ExactKnnOptions> {
     if (options_.cpu_only()) {
       RETURN_IF_ERROR(on_cpu());
     } else {
-      RETURN_IF_ERROR(ctx.RunPlaced([&](const DevicePlacement& placement) -> absl::Status {
+      RETURN_IF_ERROR(ctx.RunPlaced([&](const DeviceLease& placement) -> absl::Status {
         if (!placement.on_gpu()) return on_cpu();
         device = absl::StrCat("gpu:", placement.devices[0]);
         if (placement.rung == Rung::kSharded) absl::StrAppend(&device, " (sharded)");
@@ -137,7 +135,7 @@ class ExactKnnStage : public Stage<dense::ExactKnnOptions> {
   // from the host on the reduced rungs): float64 scores, as ExactKnn's.
   absl::StatusOr<RankedLists> SearchWithTrawl(const DenseMatrix& corpus_in,
                                               const DenseMatrix& queries_in,
-                                              const DevicePlacement& placement) const {
+                                              const DeviceLease& placement) const {
     if (corpus_in.dim != queries_in.dim) {
       return absl::InvalidArgumentError(absl::StrCat("queries have dimension ", queries_in.dim,
                                                      ", the corpus has ", corpus_in.dim));
@@ -169,7 +167,7 @@ class ExactKnnStage : public Stage<dense::ExactKnnOptions> {
 
   // GpuIndexFlat (one per device, in IndexShards on the sharded rung) over the corpus.
   RankedLists SearchOnGpu(const DenseMatrix& corpus_in, const DenseMatrix& queries_in,
-                          const DevicePlacement& placement) const {
+                          const DeviceLease& placement) const {
     if (corpus_in.dim != queries_in.dim) {
       throw std::invalid_argument(absl::StrCat("queries have dimension ", queries_in.dim,
                                                ", the corpus has ", corpus_in.dim));
@@ -178,23 +176,13 @@ class ExactKnnStage : public Stage<dense::ExactKnnOptions> {
     const DenseMatrix& corpus = PrepareForMetric(corpus_in, options_.metric(), corpus_storage);
     const DenseMatrix& queries = PrepareForMetric(queries_in, options_.metric(), queries_storage);
     const int dim = static_cast<int>(corpus.dim);
-    const faiss::MetricType metric = ToFaissMetric(options_.metric());
-    auto flat = [&](size_t i) {
-      faiss::gpu::GpuIndexFlatConfig config;
-      config.device = placement.devices[i];
-      return std::make_unique<faiss::gpu::GpuIndexFlat>(placement.faiss_resources[i].get(), dim,
-                                                        metric, config);
-    };
-    std::unique_ptr<faiss::Index> index;
-    if (placement.rung == Rung::kSharded) {
-      auto shards = std::make_unique<faiss::IndexShards>(dim, /*threaded=*/true,
-                                                         /*successive_ids=*/true);
-      for (size_t i = 0; i < placement.devices.size(); ++i) shards->add_shard(flat(i).release());
-      shards->own_fields = true;
-      index = std::move(shards);
-    } else {
-      index = flat(0);
-    }
+    // An empty flat index placed as every FAISS index is (CloneToGpu: one GPU, or shards over the
+    // lease's GPUs on the sharded rung), on the lease's streams.
+    const FaissLease faiss(placement);  // declared before the index: outlives it
+    const faiss::IndexFlat empty(dim, ToFaissMetric(options_.metric()));
+    std::string not_placed;
+    std::unique_ptr<faiss::Index> index = CloneToGpu(empty, placement, faiss, "Flat", &not_placed);
+    if (index == nullptr) throw std::runtime_error(not_placed);
     index->add(corpus.rows, corpus.data.data());
     // FAISS's GPU k-selection stops at 2048; the corpus may be smaller than k.
     const int64_t k = std::min<int64_t>(options_.k(), corpus.rows);

@@ -12,14 +12,6 @@
 #include "faiss/IndexFlat.h"
 #include "faiss/IndexIVFFlat.h"
 #include "faiss/IndexIVFPQ.h"
-#include "faiss/IndexReplicas.h"
-#include "faiss/IndexScalarQuantizer.h"
-#include "faiss/IndexShards.h"
-#include "faiss/gpu/GpuCloner.h"
-#include "faiss/gpu/GpuIndexFlat.h"
-#include "faiss/gpu/GpuIndexIVFFlat.h"
-#include "faiss/gpu/GpuIndexIVFScalarQuantizer.h"
-#include "faiss/gpu/StandardGpuResources.h"
 #include "faiss/index_factory.h"
 #include "pipelines/hashing.h"
 #include "pipelines/registry.h"
@@ -138,25 +130,24 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
     }
 
     std::string device = "cpu";
-    RETURN_IF_ERROR(ctx.RunPlaced([&](const DevicePlacement& placement) -> absl::Status {
+    RETURN_IF_ERROR(ctx.RunPlaced([&](const DeviceLease& placement) -> absl::Status {
       if (trawl_engine() && placement.on_gpu() && !placement.emulated) {
         ASSIGN_OR_RETURN(std::unique_ptr<faiss::Index> index, BuildTrawl(corpus, placement));
-        device = RecordPlacement(std::move(index), placement, "", &built);
+        device = RecordPlacement(std::move(index), placement, nullptr, "", &built);
         notes["engine"] = placement.rung == Rung::kReduced || placement.rung == Rung::kMinimal
                               ? "TRAWL (corpus streamed from the host)"
                               : "TRAWL";
         return absl::OkStatus();
       }
       return StatusFromCall("building " + built.description, [&] {
-        std::string cpu_only;  // why a GPU placement still built on the CPU
+        std::string cpu_only;               // why a GPU placement still built on the CPU
+        const FaissLease faiss(placement);  // FAISS on the lease's streams, sized by it
         std::unique_ptr<faiss::Index> index;
         if (cached != nullptr) {
-          index = CloneToGpu(*cached, placement, built.description, &cpu_only);
+          index = CloneToGpu(*cached, placement, faiss, built.description, &cpu_only);
           if (index == nullptr) index = std::move(cached);
         } else {
-          index = options_.factory().empty()
-                      ? MakeIndex(placement, static_cast<int>(corpus.dim))
-                      : MakeFactoryIndex(placement, static_cast<int>(corpus.dim), cpu_only);
+          index = MakeIndex(placement, faiss, static_cast<int>(corpus.dim), cpu_only);
           if (!index->is_trained || ivf()) {
             const faiss::IndexIVF* inner = faiss::ivflib::try_extract_index_ivf(index.get());
             const int64_t lists =
@@ -176,7 +167,7 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
           }
           if (placement.on_gpu()) ReclaimGpuListMemory(index.get());
         }
-        device = RecordPlacement(std::move(index), placement, cpu_only, &built);
+        device = RecordPlacement(std::move(index), placement, &faiss, cpu_only, &built);
         if (!cpu_only.empty()) notes["cpu_only"] = cpu_only;
       });
     }));
@@ -288,7 +279,7 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
 
   // Trawl's exact engine where `placement` says (TrawlExactIndex::CreatePlaced).
   absl::StatusOr<std::unique_ptr<faiss::Index>> BuildTrawl(const DenseMatrix& corpus,
-                                                           const DevicePlacement& placement) const {
+                                                           const DeviceLease& placement) const {
     ASSIGN_OR_RETURN(std::unique_ptr<TrawlExactIndex> index,
                      TrawlExactIndex::CreatePlaced(corpus, options_.metric(), placement));
     return std::unique_ptr<faiss::Index>(std::move(index));
@@ -352,80 +343,32 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
     estimate.device_bytes = corpus.rows * per_vector + fixed;
     estimate.lossy_device_bytes =
         full_vectors ? corpus.rows * (per_vector - corpus.dim * 2) + fixed : 0;
-    estimate.faiss_resources = true;
     estimate.shardable = nlist == 0;
     estimate.temp_bytes = 1024 * 4 * (nlist > 0 ? nlist : std::min<int64_t>(corpus.rows, 65536));
     return estimate;
   }
 
-  // An empty index from the factory string where `placement` says: cloned to its GPU(s) (float16
-  // and sharding as the rung asks), or on the CPU. A type the cloner cannot put on the GPU stays
-  // on the CPU and `cpu_only` says why.
-  std::unique_ptr<faiss::Index> MakeFactoryIndex(const DevicePlacement& placement, int dim,
-                                                 std::string& cpu_only) const {
-    std::unique_ptr<faiss::Index> cpu(
-        faiss::index_factory(dim, options_.factory().c_str(), ToFaissMetric(options_.metric())));
-    std::unique_ptr<faiss::Index> gpu = CloneToGpu(*cpu, placement, options_.factory(), &cpu_only);
-    return gpu != nullptr ? std::move(gpu) : std::move(cpu);
+  // The factory string this rung builds: Description() (`factory`, or what index_type and nlist
+  // describe), with float16 storage on the lossy rung where the options did not name the storage:
+  // "IVFn,SQfp16" for IVF (FAISS 1.7.3's cloner keeps IVF-Flat lists in float32 even with
+  // useFloat16), "SQfp16" for Flat on the CPU (on a GPU the cloner stores Flat in float16).
+  std::string PlacedDescription(const DeviceLease& placement) const {
+    if (!placement.lossy || !options_.factory().empty()) return Description();
+    if (ivf()) return absl::StrCat("IVF", options_.nlist(), ",SQfp16");
+    return placement.on_gpu() ? "Flat" : "SQfp16";
   }
 
-  // An empty index of the configured type where `placement` says: on its GPU(s) with its
-  // resources, or on the CPU (also when a simulated device is emulated), with lossy storage and
-  // sharding as the rung asks.
-  std::unique_ptr<faiss::Index> MakeIndex(const DevicePlacement& placement, int dim) const {
-    const faiss::MetricType metric = ToFaissMetric(options_.metric());
-    auto one = [&](size_t shard) -> std::unique_ptr<faiss::Index> {
-      if (placement.on_gpu()) {
-        faiss::gpu::StandardGpuResources* resources = placement.faiss_resources[shard].get();
-        if (ivf() && placement.lossy) {
-          faiss::gpu::GpuIndexIVFScalarQuantizerConfig config;
-          config.device = placement.devices[shard];
-          return std::make_unique<faiss::gpu::GpuIndexIVFScalarQuantizer>(
-              resources, dim, options_.nlist(), faiss::ScalarQuantizer::QT_fp16, metric,
-              /*encodeResidual=*/false, config);
-        }
-        if (ivf()) {
-          faiss::gpu::GpuIndexIVFFlatConfig config;
-          config.device = placement.devices[shard];
-          return std::make_unique<faiss::gpu::GpuIndexIVFFlat>(resources, dim, options_.nlist(),
-                                                               metric, config);
-        }
-        faiss::gpu::GpuIndexFlatConfig config;
-        config.device = placement.devices[shard];
-        config.useFloat16 = placement.lossy;
-        return std::make_unique<faiss::gpu::GpuIndexFlat>(resources, dim, metric, config);
-      }
-      if (ivf() && placement.lossy) {
-        auto index = std::make_unique<faiss::IndexIVFScalarQuantizer>(
-            new faiss::IndexFlat(dim, metric), dim, options_.nlist(),
-            faiss::ScalarQuantizer::QT_fp16, metric, /*encode_residual=*/false);
-        index->own_fields = true;
-        return index;
-      }
-      if (ivf()) {
-        auto index = std::make_unique<faiss::IndexIVFFlat>(new faiss::IndexFlat(dim, metric), dim,
-                                                           options_.nlist(), metric);
-        index->own_fields = true;
-        return index;
-      }
-      if (placement.lossy) {
-        return std::make_unique<faiss::IndexScalarQuantizer>(dim, faiss::ScalarQuantizer::QT_fp16,
-                                                             metric);
-      }
-      return std::make_unique<faiss::IndexFlat>(dim, metric);
-    };
-    if (placement.rung != Rung::kSharded) return one(0);
-    if (placement.replicate) {
-      auto replicas = std::make_unique<faiss::IndexReplicas>(dim, /*threaded=*/placement.on_gpu());
-      for (size_t i = 0; i < placement.devices.size(); ++i) replicas->addIndex(one(i).release());
-      replicas->own_fields = true;
-      return replicas;
-    }
-    auto shards = std::make_unique<faiss::IndexShards>(dim, /*threaded=*/placement.on_gpu(),
-                                                       /*successive_ids=*/true);
-    for (size_t i = 0; i < placement.devices.size(); ++i) shards->add_shard(one(i).release());
-    shards->own_fields = true;
-    return shards;
+  // An empty index of the rung's description where `placement` says: cloned to its GPU(s) (float16
+  // and sharding as the rung asks) with `faiss`'s resources, or on the CPU (also when a simulated
+  // device is emulated). A type the cloner cannot put on the GPU stays on the CPU and `cpu_only`
+  // says why.
+  std::unique_ptr<faiss::Index> MakeIndex(const DeviceLease& placement, const FaissLease& faiss,
+                                          int dim, std::string& cpu_only) const {
+    const std::string description = PlacedDescription(placement);
+    std::unique_ptr<faiss::Index> cpu(
+        faiss::index_factory(dim, description.c_str(), ToFaissMetric(options_.metric())));
+    std::unique_ptr<faiss::Index> gpu = CloneToGpu(*cpu, placement, faiss, description, &cpu_only);
+    return gpu != nullptr ? std::move(gpu) : std::move(cpu);
   }
 
   dense::FaissIndexBuildOptions options_;

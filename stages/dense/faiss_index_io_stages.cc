@@ -94,7 +94,6 @@ class FaissIndexReadStage : public Stage<dense::FaissIndexReadOptions> {
     MemoryEstimate estimate;
     estimate.host_bytes = bytes;
     estimate.device_bytes = bytes;
-    estimate.faiss_resources = true;
     estimate.temp_bytes = 1024 * 4 * 65536;  // a search tile, as for a built Flat index
     estimate.keeps_device_memory = true;     // the index stays on the GPU for the searches
     return estimate;
@@ -109,13 +108,14 @@ class FaissIndexReadStage : public Stage<dense::FaissIndexReadOptions> {
                                                                : folder.manifest.description();
     auto& notes = *ctx.report().mutable_notes();
     std::string device = "cpu";
-    RETURN_IF_ERROR(ctx.RunPlaced([&](const DevicePlacement& placement) {
+    RETURN_IF_ERROR(ctx.RunPlaced([&](const DeviceLease& placement) {
       return StatusFromCall("placing " + placed.description, [&] {
         std::string cpu_only;
+        const FaissLease faiss(placement);
         std::unique_ptr<faiss::Index> index =
-            CloneToGpu(*folder.index, placement, placed.description, &cpu_only);
+            CloneToGpu(*folder.index, placement, faiss, placed.description, &cpu_only);
         if (index == nullptr) index = std::move(folder.index);
-        device = RecordPlacement(std::move(index), placement, cpu_only, &placed);
+        device = RecordPlacement(std::move(index), placement, &faiss, cpu_only, &placed);
         if (!cpu_only.empty()) notes["cpu_only"] = cpu_only;
       });
     }));

@@ -35,8 +35,41 @@ bool HasGpuForm(const faiss::Index* index) {
          dynamic_cast<const faiss::IndexIVFPQ*>(index) != nullptr;
 }
 
-std::unique_ptr<faiss::Index> CloneToGpu(const faiss::Index& cpu, const DevicePlacement& placement,
-                                         const std::string& description, std::string* cpu_only) {
+FaissLease::FaissLease(const DeviceLease& lease) {
+  if (!lease.on_gpu()) return;
+  for (size_t i = 0; i < lease.devices.size(); ++i) {
+    auto resources = std::make_shared<faiss::gpu::StandardGpuResources>();
+    // setPinnedMemory only works before initialisation: this object is fresh.
+    resources->setPinnedMemory(static_cast<size_t>(lease.pinned_bytes));
+    resources->setTempMemory(static_cast<size_t>(lease.temp_bytes));
+    resources_.push_back(std::move(resources));
+  }
+  Bind(lease);
+}
+
+FaissLease::FaissLease(const DeviceLease& lease,
+                       std::vector<std::shared_ptr<faiss::gpu::StandardGpuResources>> resources)
+    : resources_(std::move(resources)) {
+  if (lease.on_gpu()) Bind(lease);
+}
+
+void FaissLease::Bind(const DeviceLease& lease) {
+  for (size_t i = 0; i < resources_.size() && i < lease.devices.size(); ++i) {
+    if (i >= lease.streams.size() || lease.streams[i] == nullptr) continue;
+    resources_[i]->setDefaultStream(lease.devices[i], lease.streams[i]);
+    bound_devices_.push_back(lease.devices[i]);
+  }
+}
+
+FaissLease::~FaissLease() {
+  for (size_t i = 0; i < bound_devices_.size(); ++i) {
+    resources_[i]->revertDefaultStream(bound_devices_[i]);
+  }
+}
+
+std::unique_ptr<faiss::Index> CloneToGpu(const faiss::Index& cpu, const DeviceLease& placement,
+                                         const FaissLease& faiss, const std::string& description,
+                                         std::string* cpu_only) {
   if (!placement.on_gpu()) return nullptr;
   // Asked first, not tried: FAISS 1.7.3's cloner can throw midway through a type it does not
   // support and leave the resources' temp-memory stack unbalanced (a FAISS_ASSERT abort later).
@@ -50,15 +83,15 @@ std::unique_ptr<faiss::Index> CloneToGpu(const faiss::Index& cpu, const DevicePl
       cloner.shard = !placement.replicate;
       cloner.useFloat16 = placement.lossy;
       std::vector<faiss::gpu::GpuResourcesProvider*> resources;
-      for (const auto& r : placement.faiss_resources) resources.push_back(r.get());
+      for (const auto& r : faiss.resources()) resources.push_back(r.get());
       std::vector<int> devices = placement.devices;
       return std::unique_ptr<faiss::Index>(
           faiss::gpu::index_cpu_to_gpu_multiple(resources, devices, &cpu, &cloner));
     }
     faiss::gpu::GpuClonerOptions cloner;
     cloner.useFloat16 = placement.lossy;
-    return std::unique_ptr<faiss::Index>(faiss::gpu::index_cpu_to_gpu(
-        placement.faiss_resources[0].get(), placement.devices[0], &cpu, &cloner));
+    return std::unique_ptr<faiss::Index>(
+        faiss::gpu::index_cpu_to_gpu(faiss.at(0), placement.devices[0], &cpu, &cloner));
   } catch (const std::exception& e) {
     if (IsAllocationFailureMessage(e.what())) throw;  // the ladder's business
     *cpu_only =
@@ -90,12 +123,13 @@ std::unique_ptr<faiss::Index> IndexToCpu(const faiss::Index& index) {
   return std::unique_ptr<faiss::Index>(faiss::gpu::index_gpu_to_cpu(&index));
 }
 
-std::string RecordPlacement(std::unique_ptr<faiss::Index> index, const DevicePlacement& placement,
-                            const std::string& cpu_only, DenseIndex* placed) {
+std::string RecordPlacement(std::unique_ptr<faiss::Index> index, const DeviceLease& placement,
+                            const FaissLease* faiss, const std::string& cpu_only,
+                            DenseIndex* placed) {
   // Only a complete index leaves the attempt; its resources go with it.
   const bool on_gpu = placement.on_gpu() && cpu_only.empty();
   placed->index = std::move(index);
-  if (on_gpu) placed->faiss_resources = placement.faiss_resources;
+  if (on_gpu && faiss != nullptr) placed->faiss_resources = faiss->resources();
   placed->device = on_gpu ? placement.devices[0] : -1;
   placed->rung = on_gpu || placement.emulated ? RungName(placement.rung) : "cpu";
   if (on_gpu) return absl::StrCat("gpu:", placed->device);

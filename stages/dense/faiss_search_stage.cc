@@ -105,7 +105,7 @@ class FaissSearchStage : public Stage<dense::FaissSearchOptions> {
     auto* labels = reinterpret_cast<faiss::Index::idx_t*>(results.doc_rows.data());
     float* distances = results.scores.data();
     std::string device = "cpu";
-    RETURN_IF_ERROR(ctx.RunPlaced([&](const DevicePlacement& placement) {
+    RETURN_IF_ERROR(ctx.RunPlaced([&](const DeviceLease& placement) {
       return StatusFromCall("searching " + index->description, [&]() -> absl::Status {
         faiss::Index* target = index->index.get();
         std::unique_ptr<faiss::Index> cpu_copy;
@@ -114,6 +114,11 @@ class FaissSearchStage : public Stage<dense::FaissSearchOptions> {
           target = cpu_copy.get();
         }
         const bool gpu_search = target == index->index.get() && index->on_gpu();
+        // The index's resources run this search on the lease's stream (reverted afterwards).
+        const FaissLease bound(
+            placement, gpu_search
+                           ? index->faiss_resources
+                           : std::vector<std::shared_ptr<faiss::gpu::StandardGpuResources>>{});
         // The index is shared with later stages: nprobe and params hold for this search only.
         absl::StatusOr<ScopedSearchParameters> scoped =
             ScopedSearchParameters::Apply(target, nprobe_, params_, gpu_search);

@@ -2,10 +2,15 @@
 // score ties, and the exact kNN's.
 #include <cctype>
 
+#include "faiss/gpu/GpuIndexFlat.h"
 #include "faiss/gpu/StandardGpuResources.h"
 #include "gtest/gtest.h"
+#include "memory/cuda_gpu_device.h"
+#include "memory/gpu_probe.h"
+#include "memory/memory_stage.h"
 #include "memory/run_environment.h"
 #include "stages/dense/exact_knn.h"
+#include "stages/dense/faiss_placement.h"
 #include "stages/dense/faiss_test_util.h"
 #include "stages/eval/knn_recall.h"
 #include "stages/eval/ranked_lists_compare.h"
@@ -296,6 +301,63 @@ TEST(FaissIndexReadGpuTest, ReadOntoTheGpuSearchesAsOnTheCpu) {
   RankedListsDiff diff = *CompareRankedLists(on_gpu, on_cpu, 1e-4);
   std::printf("[index read gpu vs cpu] %s\n", diff.Summary().c_str());
   EXPECT_TRUE(diff.EqualUpToTies()) << diff.Summary();
+}
+
+}  // namespace
+}  // namespace trawl
+
+namespace trawl {
+namespace {
+
+// FAISS works on the lease's stream: FaissLease binds each device's default stream to the
+// lease's (checked through FAISS's own accessor) and hands it back when the attempt ends, so an
+// index that keeps its resources never runs on a destroyed stream.
+TEST(FaissLeaseGpuTest, FaissRunsOnTheLeaseStreamAndGivesItBack) {
+  GpuEnvironment gpu = ProbeGpus();
+  ASSERT_TRUE(gpu.usable()) << gpu.unavailable_reason;
+  CudaGpuDevice device(1);
+  MemoryStage memory(MemoryPolicy(), &device);
+  MemoryEstimate estimate;
+  estimate.device_bytes = 64 << 20;
+  MemoryDecision decision;
+  ASSERT_TRUE(memory.Prepare(estimate, decision).ok());
+  std::shared_ptr<faiss::gpu::StandardGpuResources> kept;
+  CUstream_st* lease_stream = nullptr;
+  ClusteredDense data = Data();
+  absl::Status status = memory.RunPlaced(
+      [&](const DeviceLease& lease) -> absl::Status {
+        EXPECT_EQ(lease.streams.size(), 1u);
+        lease_stream = lease.streams[0];
+        EXPECT_NE(lease_stream, nullptr);
+        const FaissLease faiss(lease);
+        EXPECT_EQ(faiss.at(0)->getDefaultStream(lease.devices[0]), lease_stream);
+        faiss::gpu::GpuIndexFlatConfig config;
+        config.device = lease.devices[0];
+        faiss::gpu::GpuIndexFlat index(faiss.at(0), 128, faiss::METRIC_L2, config);
+        index.add(10000, data.corpus.data.data());
+        std::vector<float> distances(10);
+        std::vector<faiss::Index::idx_t> labels(10);
+        index.search(1, data.queries.data.data(), 10, distances.data(), labels.data());
+        EXPECT_GE(labels[0], 0);
+        kept = faiss.resources()[0];
+        return absl::OkStatus();
+      },
+      decision);
+  ASSERT_TRUE(status.ok()) << status;
+  ASSERT_NE(kept, nullptr);
+  EXPECT_NE(kept->getDefaultStream(0), lease_stream);  // reverted before the stream was destroyed
+}
+
+// A search on an index from an earlier stage runs its FAISS work on the search's own lease: the
+// index's resources are bound for the search and reverted after it (faiss_search).
+TEST(FaissLeaseGpuTest, ASearchBindsTheIndexResourcesToItsLease) {
+  ClusteredDense data = Data();
+  const RunEnvironment& env = WithDevice(MemoryPolicy::GPU);
+  absl::StatusOr<RankedLists> first = BuildAndSearch(data.corpus, data.queries, "", "k: 10", env);
+  ASSERT_TRUE(first.ok()) << first.status();
+  absl::StatusOr<RankedLists> again = BuildAndSearch(data.corpus, data.queries, "", "k: 10", env);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(first->doc_rows, again->doc_rows);
 }
 
 }  // namespace

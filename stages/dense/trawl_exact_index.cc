@@ -59,7 +59,7 @@ absl::StatusOr<std::unique_ptr<TrawlExactIndex>> TrawlExactIndex::Create(
 }
 
 absl::StatusOr<std::unique_ptr<TrawlExactIndex>> TrawlExactIndex::CreatePlaced(
-    const DenseMatrix& corpus, dense::Metric metric, const DevicePlacement& placement) {
+    const DenseMatrix& corpus, dense::Metric metric, const DeviceLease& placement) {
   const bool streamed = placement.rung == Rung::kReduced || placement.rung == Rung::kMinimal;
   std::vector<int> devices = placement.devices;
   if (placement.rung != Rung::kSharded) devices.resize(1);

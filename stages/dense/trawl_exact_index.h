@@ -41,7 +41,7 @@ class TrawlExactIndex : public faiss::Index {
   // the first; resident on the full rungs, streamed from the host (with Params(true)) on the
   // reduced ones.
   static absl::StatusOr<std::unique_ptr<TrawlExactIndex>> CreatePlaced(
-      const DenseMatrix& corpus, dense::Metric metric, const DevicePlacement& placement);
+      const DenseMatrix& corpus, dense::Metric metric, const DeviceLease& placement);
 
   ~TrawlExactIndex() override;
 

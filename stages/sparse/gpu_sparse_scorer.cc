@@ -17,6 +17,19 @@ absl::Status ToStatus(const std::string& error, bool out_of_memory) {
   return absl::InternalError(absl::StrCat("GPU sparse search: ", error));
 }
 
+// The lease's allocator behind the kernels' plain DeviceMemory hooks.
+void* AllocateFromLease(void* context, int device, size_t bytes, std::string* error) {
+  absl::StatusOr<void*> pointer =
+      static_cast<DeviceAllocator*>(context)->Allocate(device, static_cast<int64_t>(bytes));
+  if (pointer.ok()) return *pointer;
+  *error = std::string(pointer.status().message());
+  return nullptr;
+}
+
+void ReleaseToLease(void* context, int device, void* pointer) {
+  static_cast<DeviceAllocator*>(context)->Free(device, pointer);
+}
+
 }  // namespace
 
 int64_t GpuSparseScorer::RequiredBytes(int64_t documents, int64_t weights, int64_t vocabulary,
@@ -28,14 +41,21 @@ int64_t GpuSparseScorer::RequiredBytes(int64_t documents, int64_t weights, int64
 }
 
 absl::StatusOr<std::unique_ptr<GpuSparseScorer>> GpuSparseScorer::Create(
-    int device, CUstream_st* stream, const std::vector<int64_t>& row_offsets,
-    const std::vector<int32_t>& terms, const std::vector<float>& weights, int64_t vocabulary) {
+    int device, CUstream_st* stream, DeviceAllocator* allocator,
+    const std::vector<int64_t>& row_offsets, const std::vector<int32_t>& terms,
+    const std::vector<float>& weights, int64_t vocabulary) {
   std::unique_ptr<GpuSparseScorer> scorer(new GpuSparseScorer());
   scorer->vocabulary_ = vocabulary;
   scorer->documents_ = static_cast<int64_t>(row_offsets.size()) - 1;
+  sparse_kernels::DeviceMemory memory;
+  if (allocator != nullptr) {
+    memory.context = allocator;
+    memory.allocate = AllocateFromLease;
+    memory.release = ReleaseToLease;
+  }
   bool out_of_memory = false;
   const std::string error = sparse_kernels::Upload(
-      device, stream, row_offsets.data(), static_cast<int64_t>(row_offsets.size()) - 1,
+      device, stream, memory, row_offsets.data(), static_cast<int64_t>(row_offsets.size()) - 1,
       terms.data(), weights.data(), static_cast<int64_t>(terms.size()), &scorer->index_,
       &out_of_memory);
   absl::Status status = ToStatus(error, out_of_memory);

@@ -8,8 +8,9 @@
 //
 // Device memory (RequiredBytes): the forward index, 8 bytes per weight and per document; per batch
 // of B queries, B x vocabulary floats and B x documents x 36 bytes of keys, rows and the sort's
-// alternate buffers; 64 MiB more for the sort's scratch. A failed allocation is ResourceExhausted,
-// so the memory stage can try a smaller batch or the CPU. Not thread-safe.
+// alternate buffers; 64 MiB more for the sort's scratch. Every buffer comes from the lease's
+// allocator, which holds the scorer to the lease's budget: a refused allocation (budget or device)
+// is ResourceExhausted, so the memory stage can try a smaller batch or the CPU. Not thread-safe.
 #ifndef TRAWL_STAGES_SPARSE_GPU_SPARSE_SCORER_H_
 #define TRAWL_STAGES_SPARSE_GPU_SPARSE_SCORER_H_
 
@@ -20,6 +21,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "pipelines/placement.h"
 
 struct CUstream_st;
 
@@ -36,10 +38,12 @@ class GpuSparseScorer {
   static int64_t RequiredBytes(int64_t documents, int64_t weights, int64_t vocabulary,
                                int64_t batch);
 
-  // Copies the forward index (row_offsets: documents + 1 entries) to `device`, on `stream`.
+  // Copies the forward index (row_offsets: documents + 1 entries) to `device`, on `stream`, in
+  // memory from `allocator` (the lease's; it must outlive the scorer; null: cudaMalloc).
   static absl::StatusOr<std::unique_ptr<GpuSparseScorer>> Create(
-      int device, CUstream_st* stream, const std::vector<int64_t>& row_offsets,
-      const std::vector<int32_t>& terms, const std::vector<float>& weights, int64_t vocabulary);
+      int device, CUstream_st* stream, DeviceAllocator* allocator,
+      const std::vector<int64_t>& row_offsets, const std::vector<int32_t>& terms,
+      const std::vector<float>& weights, int64_t vocabulary);
   ~GpuSparseScorer();
 
   // The top k of each query into rows (-1 past the matches) and scores (double: exact for integer

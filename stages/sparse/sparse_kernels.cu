@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cub/device/device_segmented_radix_sort.cuh>
 #include <limits>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -50,22 +51,44 @@ __global__ void SegmentOffsets(int64_t* offsets, int batch, int64_t documents) {
   if (b <= batch) offsets[b] = b * documents;
 }
 
+// A device buffer from the index's DeviceMemory (the lease's allocator), grown on demand.
 template <typename T>
 struct DeviceArray {
   T* data = nullptr;
   size_t size = 0;
+  const DeviceMemory* memory = nullptr;  // set by Reserve; not owned
+  int device = 0;
   ~DeviceArray() { Release(); }
   void Release() {
-    if (data != nullptr) cudaFree(data);
+    if (data != nullptr) {
+      if (memory != nullptr && memory->release != nullptr) {
+        memory->release(memory->context, device, data);
+      } else {
+        cudaFree(data);
+      }
+    }
     data = nullptr;
     size = 0;
   }
-  cudaError_t Reserve(size_t n) {
+  // cudaErrorMemoryAllocation, with the allocator's reason in *error, when it refuses.
+  cudaError_t Reserve(size_t n, const DeviceMemory* from, int on_device, std::string* error) {
     if (n <= size) return cudaSuccess;
     Release();
-    cudaError_t error = cudaMalloc(&data, std::max<size_t>(n, 1) * sizeof(T));
-    if (error == cudaSuccess) size = n;
-    return error;
+    memory = from;
+    device = on_device;
+    const size_t bytes = std::max<size_t>(n, 1) * sizeof(T);
+    if (memory != nullptr && memory->allocate != nullptr) {
+      data = static_cast<T*>(memory->allocate(memory->context, device, bytes, error));
+      if (data == nullptr) return cudaErrorMemoryAllocation;
+    } else {
+      const cudaError_t status = cudaMalloc(&data, bytes);
+      if (status != cudaSuccess) {
+        data = nullptr;
+        return status;
+      }
+    }
+    size = n;
+    return cudaSuccess;
   }
 };
 
@@ -80,6 +103,8 @@ std::string Fail(cudaError_t error, const char* what, bool* out_of_memory) {
 struct DeviceIndex {
   int device = 0;
   cudaStream_t stream = nullptr;
+  DeviceMemory memory;           // where every buffer below comes from
+  std::string allocation_error;  // the allocator's reason for the last refusal
   int64_t documents = 0;
   DeviceArray<int64_t> offsets;
   DeviceArray<int32_t> terms;
@@ -98,19 +123,36 @@ struct DeviceIndex {
     if (error_ != cudaSuccess) return Fail(error_, #call, out_of_memory); \
   } while (0)
 
-std::string Upload(int device, CUstream_st* stream, const int64_t* offsets, int64_t documents,
-                   const int32_t* terms, const float* weights, int64_t entries,
-                   DeviceIndex** index_out, bool* out_of_memory) {
+// Reserves `n` elements of `array` from the index's memory; on a refusal returns the allocator's
+// own reason (the lease's budget, or the device's out-of-memory) as an allocation failure.
+#define TRAWL_RESERVE_OR_FAIL(index, array, n)                                                  \
+  do {                                                                                          \
+    cudaError_t error_ =                                                                        \
+        (array).Reserve((n), &(index)->memory, (index)->device, &(index)->allocation_error);    \
+    if (error_ != cudaSuccess) {                                                                \
+      std::string why = (index)->allocation_error.empty() ? Fail(error_, #array, out_of_memory) \
+                                                          : (index)->allocation_error;          \
+      *out_of_memory = true;                                                                    \
+      cudaGetLastError();                                                                       \
+      return why;                                                                               \
+    }                                                                                           \
+  } while (0)
+
+std::string Upload(int device, CUstream_st* stream, const DeviceMemory& memory,
+                   const int64_t* offsets, int64_t documents, const int32_t* terms,
+                   const float* weights, int64_t entries, DeviceIndex** index_out,
+                   bool* out_of_memory) {
   *out_of_memory = false;
   auto index = new DeviceIndex();
   *index_out = index;
   index->device = device;
   index->stream = stream;
+  index->memory = memory;
   index->documents = documents;
   TRAWL_CUDA_OR_FAIL(cudaSetDevice(device));
-  TRAWL_CUDA_OR_FAIL(index->offsets.Reserve(documents + 1));
-  TRAWL_CUDA_OR_FAIL(index->terms.Reserve(entries));
-  TRAWL_CUDA_OR_FAIL(index->weights.Reserve(entries));
+  TRAWL_RESERVE_OR_FAIL(index, index->offsets, documents + 1);
+  TRAWL_RESERVE_OR_FAIL(index, index->terms, entries);
+  TRAWL_RESERVE_OR_FAIL(index, index->weights, entries);
   TRAWL_CUDA_OR_FAIL(cudaMemcpyAsync(index->offsets.data, offsets, (documents + 1) * 8,
                                      cudaMemcpyHostToDevice, stream));
   TRAWL_CUDA_OR_FAIL(
@@ -133,12 +175,12 @@ std::string SearchTyped(DeviceIndex* index, DeviceArray<Acc>* keys, const float*
     return "";
   }
   TRAWL_CUDA_OR_FAIL(cudaSetDevice(index->device));
-  TRAWL_CUDA_OR_FAIL(index->queries.Reserve(batch * vocabulary));
-  TRAWL_CUDA_OR_FAIL(keys[0].Reserve(batch * n));
-  TRAWL_CUDA_OR_FAIL(keys[1].Reserve(batch * n));
-  TRAWL_CUDA_OR_FAIL(index->rows[0].Reserve(batch * n));
-  TRAWL_CUDA_OR_FAIL(index->rows[1].Reserve(batch * n));
-  TRAWL_CUDA_OR_FAIL(index->segments.Reserve(kMaxBatch + 1));
+  TRAWL_RESERVE_OR_FAIL(index, index->queries, batch * vocabulary);
+  TRAWL_RESERVE_OR_FAIL(index, keys[0], batch * n);
+  TRAWL_RESERVE_OR_FAIL(index, keys[1], batch * n);
+  TRAWL_RESERVE_OR_FAIL(index, index->rows[0], batch * n);
+  TRAWL_RESERVE_OR_FAIL(index, index->rows[1], batch * n);
+  TRAWL_RESERVE_OR_FAIL(index, index->segments, kMaxBatch + 1);
   TRAWL_CUDA_OR_FAIL(cudaMemcpyAsync(index->queries.data, queries, batch * vocabulary * 4,
                                      cudaMemcpyHostToDevice, stream));
   const int threads = 256;
@@ -154,7 +196,7 @@ std::string SearchTyped(DeviceIndex* index, DeviceArray<Acc>* keys, const float*
       nullptr, scratch_bytes, keys[0].data, keys[1].data, index->rows[0].data, index->rows[1].data,
       batch * n, batch, index->segments.data, index->segments.data + 1, 0, sizeof(Acc) * 8,
       stream));
-  TRAWL_CUDA_OR_FAIL(index->scratch.Reserve(scratch_bytes));
+  TRAWL_RESERVE_OR_FAIL(index, index->scratch, scratch_bytes);
   TRAWL_CUDA_OR_FAIL(cub::DeviceSegmentedRadixSort::SortPairsDescending(
       index->scratch.data, scratch_bytes, keys[0].data, keys[1].data, index->rows[0].data,
       index->rows[1].data, batch * n, batch, index->segments.data, index->segments.data + 1, 0,

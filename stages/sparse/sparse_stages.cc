@@ -118,7 +118,7 @@ class SparseSearchStage : public Stage<sparse::SparseSearchOptions> {
                                       : SparseSearchMode::kExact;
     RankedLists results;
     std::string device = "cpu";
-    RETURN_IF_ERROR(ctx.RunPlaced([&](const DevicePlacement& placement) -> absl::Status {
+    RETURN_IF_ERROR(ctx.RunPlaced([&](const DeviceLease& placement) -> absl::Status {
       if (!placement.on_gpu()) {
         results = index->Search(*queries, options_.k(), mode, options_.threads());
         device = "cpu";
@@ -148,7 +148,7 @@ class SparseSearchStage : public Stage<sparse::SparseSearchOptions> {
   // device (all on one device outside the sharded rung), the shares' top k merged by exact score
   // and then row, as one device would rank them.
   absl::Status SearchOnGpu(const SparseIndex& index, const SparseMatrix& queries,
-                           const DevicePlacement& placement, int64_t batch,
+                           const DeviceLease& placement, int64_t batch,
                            RankedLists& results) const {
     const SparseMatrix forward = index.Forward();
     std::vector<GpuSparseScorer::Query> mapped(queries.rows);
@@ -171,7 +171,7 @@ class SparseSearchStage : public Stage<sparse::SparseSearchOptions> {
                                    forward.row_offsets.begin() + end + 1);
       for (int64_t& o : offsets) o -= first;
       absl::StatusOr<std::unique_ptr<GpuSparseScorer>> scorer = GpuSparseScorer::Create(
-          placement.devices[s], placement.streams[s], offsets,
+          placement.devices[s], placement.streams[s], placement.allocator, offsets,
           std::vector<int32_t>(forward.terms.begin() + first, forward.terms.begin() + last),
           std::vector<float>(forward.weights.begin() + first, forward.weights.begin() + last),
           index.num_terms());
