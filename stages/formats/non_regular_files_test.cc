@@ -40,25 +40,23 @@ std::vector<Reader> Readers() {
       {"npy", vectors(VectorFormat::kNpy)},
       {"hdf5", vectors(VectorFormat::kHdf5)},
       {"vector jsonl", vectors(VectorFormat::kJsonLines)},
-      {"ivecs", [](const std::string& p) {
-         return ReadIntMatrix(p, VectorFormat::kIvecs, "", 0).status();
-       }},
-      {"sparse jsonl", [](const std::string& p) {
+      {"ivecs",
+       [](const std::string& p) { return ReadIntMatrix(p, VectorFormat::kIvecs, "", 0).status(); }},
+      {"sparse jsonl",
+       [](const std::string& p) {
          return ReadSparseVectors(p, {SparseFormat::kJsonLines, 0}).status();
        }},
-      {"sparse tsv", [](const std::string& p) {
+      {"sparse tsv",
+       [](const std::string& p) {
          return ReadSparseVectors(p, {SparseFormat::kTsvQueries, 0}).status();
        }},
-      {"texts jsonl", [](const std::string& p) {
-         return ReadTexts(p, {TextFormat::kJsonLines}).status();
-       }},
+      {"texts jsonl",
+       [](const std::string& p) { return ReadTexts(p, {TextFormat::kJsonLines}).status(); }},
       {"texts tsv", [](const std::string& p) { return ReadTexts(p, {TextFormat::kTsv}).status(); }},
-      {"trec documents", [](const std::string& p) {
-         return ReadTexts(p, {TextFormat::kTrecDocuments}).status();
-       }},
-      {"trec topics", [](const std::string& p) {
-         return ReadTexts(p, {TextFormat::kTrecTopics}).status();
-       }},
+      {"trec documents",
+       [](const std::string& p) { return ReadTexts(p, {TextFormat::kTrecDocuments}).status(); }},
+      {"trec topics",
+       [](const std::string& p) { return ReadTexts(p, {TextFormat::kTrecTopics}).status(); }},
       {"qrels", [](const std::string& p) { return ReadQrels(p).status(); }},
       {"trec run", [](const std::string& p) { return ReadTrecRun(p).status(); }},
   };

@@ -134,7 +134,8 @@ std::vector<Row> Table() {
       {"tsv", "an id with a space", "q 1\ttext\n",
        "error: in.tsv:1: id \"q 1\" is empty or holds whitespace; TREC run and qrels files cannot "
        "carry it"},
-      {"tsv", "an empty id", "\ttext\n", "error: in.tsv:1: expected \"ID<TAB>TEXT\", found \"\\ttext\""},
+      {"tsv", "an empty id", "\ttext\n",
+       "error: in.tsv:1: expected \"ID<TAB>TEXT\", found \"\\ttext\""},
       {"trec", "a DOCNO with a space", "<DOC><DOCNO>d 1</DOCNO>text</DOC>\n",
        "error: in.trec:1: id \"d 1\" is empty or holds whitespace; TREC run and qrels files "
        "cannot carry it"},

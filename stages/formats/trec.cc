@@ -15,9 +15,9 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "pipelines/files.h"
-#include "stages/formats/record_ids.h"
 #include "pipelines/paths.h"
 #include "pipelines/status_util.h"
+#include "stages/formats/record_ids.h"
 
 namespace trawl {
 namespace {

@@ -18,11 +18,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "pipelines/files.h"
 #include "pipelines/paths.h"
 #include "pipelines/status_util.h"
 #include "stages/formats/json_records.h"
 #include "stages/formats/line_reader.h"
-#include "pipelines/files.h"
 #include "stages/formats/record_ids.h"
 
 namespace trawl {
