@@ -64,7 +64,7 @@ absl::Status CudaGpuDevice::Cleanup(int device) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<CUstream_st*> CudaGpuDevice::CreateStream(int device) {
+absl::StatusOr<std::shared_ptr<CUstream_st>> CudaGpuDevice::CreateStream(int device) {
   cudaStream_t stream = nullptr;
   cudaError_t err = cudaSetDevice(device);
   // Non-blocking: the work's copies and kernels do not serialise with the legacy default stream.
@@ -75,14 +75,11 @@ absl::StatusOr<CUstream_st*> CudaGpuDevice::CreateStream(int device) {
                                                      cudaGetErrorString(err), " (CUDA error ",
                                                      static_cast<int>(err), ")"));
   }
-  return stream;
-}
-
-void CudaGpuDevice::DestroyStream(int device, CUstream_st* stream) {
-  if (stream == nullptr) return;
-  cudaSetDevice(device);
-  cudaStreamSynchronize(stream);
-  cudaStreamDestroy(stream);
+  return std::shared_ptr<CUstream_st>(stream, [device](CUstream_st* s) {
+    cudaSetDevice(device);
+    cudaStreamSynchronize(s);
+    cudaStreamDestroy(s);
+  });
 }
 
 absl::StatusOr<void*> CudaGpuDevice::AllocateDevice(int device, int64_t bytes) {

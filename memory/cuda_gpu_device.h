@@ -15,8 +15,7 @@ class CudaGpuDevice : public GpuDevice {
   absl::StatusOr<GpuMemoryInfo> MemoryInfo(int device) override;
   absl::Status PinTest(int64_t bytes) override;
   absl::Status Cleanup(int device) override;
-  absl::StatusOr<CUstream_st*> CreateStream(int device) override;
-  void DestroyStream(int device, CUstream_st* stream) override;
+  absl::StatusOr<std::shared_ptr<CUstream_st>> CreateStream(int device) override;
   absl::StatusOr<void*> AllocateDevice(int device, int64_t bytes) override;
   void FreeDevice(int device, void* pointer) override;
   bool emulated() const override { return false; }

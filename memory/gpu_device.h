@@ -7,6 +7,7 @@
 #define TRAWL_MEMORY_GPU_DEVICE_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
@@ -32,15 +33,13 @@ class GpuDevice {
   // Synchronises `device` and returns unused pool memory to the driver.
   virtual absl::Status Cleanup(int device) = 0;
 
-  // A new stream on `device` for one placement attempt; null (the default stream) on emulated
-  // devices. Released with DestroyStream after the attempt.
-  virtual absl::StatusOr<CUstream_st*> CreateStream(int device) {
+  // A new stream on `device` for one placement attempt, destroyed (after a synchronize) when the
+  // last holder lets go — the attempt, or a value that keeps it (DeviceLease::stream_owners); the
+  // deleter does not use this object, which may be gone by then. Null (the default stream) on
+  // emulated devices.
+  virtual absl::StatusOr<std::shared_ptr<CUstream_st>> CreateStream(int device) {
     (void)device;
-    return nullptr;
-  }
-  virtual void DestroyStream(int device, CUstream_st* stream) {
-    (void)device;
-    (void)stream;
+    return std::shared_ptr<CUstream_st>();
   }
 
   // Device memory for Trawl's own kernels (the lease's allocator allocates through this):

@@ -306,12 +306,13 @@ absl::Status MemoryStage::RunOnRung(const PlannedRung& planned, const PlacedWork
   absl::Status status;
   if (placement.rung != Rung::kCpu) {
     for (int device : placement.devices) {
-      absl::StatusOr<CUstream_st*> stream = device_->CreateStream(device);
+      absl::StatusOr<std::shared_ptr<CUstream_st>> stream = device_->CreateStream(device);
       if (!stream.ok()) {
         status = stream.status();
         break;
       }
-      placement.streams.push_back(*stream);
+      placement.streams.push_back(stream->get());
+      placement.stream_owners.push_back(*std::move(stream));
     }
   }
   // Trawl's own kernels allocate within the rung's budget; the allocator frees what is left.
@@ -322,11 +323,10 @@ absl::Status MemoryStage::RunOnRung(const PlannedRung& planned, const PlacedWork
     placement.allocator = allocator.get();
   }
   if (status.ok()) status = work(placement);
-  // Release this attempt's allocations and streams before anything else runs.
+  // Release this attempt's allocations and streams (those no output keeps) before anything else
+  // runs.
   allocator.reset();
-  for (size_t i = 0; i < placement.streams.size(); ++i) {
-    device_->DestroyStream(placement.devices[i], placement.streams[i]);
-  }
+  placement.stream_owners.clear();
   return status;
 }
 

@@ -10,7 +10,9 @@
 // allocation error (ResourceExhausted), runs again on the next rung of the ladder. The work runs
 // its kernels and copies on the lease's streams, and allocates the device memory of Trawl's own
 // kernels through the lease's allocator, which enforces the budget. A lease is only valid during
-// the call of the work function that received it: its streams and allocations end with it.
+// the call of the work function that received it: its allocations end with it, and its streams
+// too unless an output keeps them (stream_owners: an index whose library remembers the stream it
+// was built on, as FAISS's temp memory does, keeps it as long as it lives).
 #ifndef TRAWL_PIPELINES_PLACEMENT_H_
 #define TRAWL_PIPELINES_PLACEMENT_H_
 
@@ -64,6 +66,9 @@ struct DeviceLease {
   // One stream per device, created for this attempt; the work runs its kernels and copies on it.
   // Null entries (emulated devices) mean the default stream.
   std::vector<CUstream_st*> streams;
+  // The same streams, shared: a value that outlives the attempt and keeps using its stream holds
+  // its entry (the stream is destroyed when the last holder lets go, after a synchronize).
+  std::vector<std::shared_ptr<CUstream_st>> stream_owners;
   // Device memory the work may allocate on each device, data and scratch together.
   int64_t budget_bytes = 0;
   int64_t temp_bytes = 0;    // of budget_bytes, scratch (FAISS temp memory, tile buffers)

@@ -23,9 +23,15 @@ class StandardGpuResources;
 }  // namespace gpu
 }  // namespace faiss
 
+struct CUstream_st;
+
 namespace trawl {
 
 struct DenseIndex {
+  // The streams of the lease the index was placed on, one per device: FAISS's resources run on
+  // them (and their temp memory remembers them), so they live as long as the resources; declared
+  // first, destroyed last.
+  std::vector<std::shared_ptr<CUstream_st>> streams;
   // One per device the index lives on (several when sharded); empty on the CPU.
   std::vector<std::shared_ptr<faiss::gpu::StandardGpuResources>> faiss_resources;
   std::unique_ptr<faiss::Index> index;

@@ -37,33 +37,16 @@ bool HasGpuForm(const faiss::Index* index) {
 
 FaissLease::FaissLease(const DeviceLease& lease) {
   if (!lease.on_gpu()) return;
+  streams_ = lease.stream_owners;
   for (size_t i = 0; i < lease.devices.size(); ++i) {
     auto resources = std::make_shared<faiss::gpu::StandardGpuResources>();
     // setPinnedMemory only works before initialisation: this object is fresh.
     resources->setPinnedMemory(static_cast<size_t>(lease.pinned_bytes));
     resources->setTempMemory(static_cast<size_t>(lease.temp_bytes));
+    if (i < lease.streams.size() && lease.streams[i] != nullptr) {
+      resources->setDefaultStream(lease.devices[i], lease.streams[i]);
+    }
     resources_.push_back(std::move(resources));
-  }
-  Bind(lease);
-}
-
-FaissLease::FaissLease(const DeviceLease& lease,
-                       std::vector<std::shared_ptr<faiss::gpu::StandardGpuResources>> resources)
-    : resources_(std::move(resources)) {
-  if (lease.on_gpu()) Bind(lease);
-}
-
-void FaissLease::Bind(const DeviceLease& lease) {
-  for (size_t i = 0; i < resources_.size() && i < lease.devices.size(); ++i) {
-    if (i >= lease.streams.size() || lease.streams[i] == nullptr) continue;
-    resources_[i]->setDefaultStream(lease.devices[i], lease.streams[i]);
-    bound_devices_.push_back(lease.devices[i]);
-  }
-}
-
-FaissLease::~FaissLease() {
-  for (size_t i = 0; i < bound_devices_.size(); ++i) {
-    resources_[i]->revertDefaultStream(bound_devices_[i]);
   }
 }
 
@@ -129,7 +112,10 @@ std::string RecordPlacement(std::unique_ptr<faiss::Index> index, const DeviceLea
   // Only a complete index leaves the attempt; its resources go with it.
   const bool on_gpu = placement.on_gpu() && cpu_only.empty();
   placed->index = std::move(index);
-  if (on_gpu && faiss != nullptr) placed->faiss_resources = faiss->resources();
+  if (on_gpu && faiss != nullptr) {
+    placed->streams = faiss->streams();  // before the resources: they run on these streams
+    placed->faiss_resources = faiss->resources();
+  }
   placed->device = on_gpu ? placement.devices[0] : -1;
   placed->rung = on_gpu || placement.emulated ? RungName(placement.rung) : "cpu";
   if (on_gpu) return absl::StrCat("gpu:", placed->device);

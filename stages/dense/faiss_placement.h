@@ -23,41 +23,37 @@ class StandardGpuResources;
 
 namespace trawl {
 
-// FAISS's resources for one lease: per device of the lease a StandardGpuResources whose default
-// stream is the lease's stream for that device (setDefaultStream), so FAISS's kernels and copies
-// run on it. The lease's streams end with the attempt while resources may live on with an index
-// (DenseIndex::faiss_resources): the destructor hands every device back to the resources' own
-// stream (revertDefaultStream). Empty on the CPU rung and on an emulated device.
+// FAISS's resources for one lease: per device of the lease a StandardGpuResources sized by the
+// lease (setTempMemory, setPinnedMemory) whose default stream is the lease's stream for that device
+// (setDefaultStream), so FAISS's kernels and copies run on it. FAISS 1.7.3's temp memory remembers
+// the stream of every allocation, so the resources must never outlive that stream: FaissLease
+// holds the lease's streams, and an index that keeps the resources keeps the streams with them
+// (RecordPlacement puts both in DenseIndex). A later search of that index runs on the stream the
+// index was placed on. Empty on the CPU rung and on an emulated device.
 //
-//   FaissLease faiss(lease);  // fresh resources, sized by the lease
+//   FaissLease faiss(lease);  // fresh resources, sized by the lease, on its streams
 //   auto index = std::make_unique<faiss::gpu::GpuIndexFlat>(faiss.at(0), dim, metric, config);
 class FaissLease {
  public:
-  // Fresh resources for each device of `lease`, with its temp memory (setTempMemory) and pinned
-  // buffer (setPinnedMemory; FAISS allocates both when a device is first used, so allocation
-  // failures surface in the work, as FAISS exceptions). Throws as FAISS does.
+  // FAISS allocates the temp memory and pinned buffer when a device is first used, so allocation
+  // failures surface in the work, as FAISS exceptions.
   explicit FaissLease(const DeviceLease& lease);
-  // `resources` (an index's, from an earlier stage: the resident rung) bound to the lease's
-  // streams for this attempt: resources[i] runs on the stream of the lease's device i.
-  FaissLease(const DeviceLease& lease,
-             std::vector<std::shared_ptr<faiss::gpu::StandardGpuResources>> resources);
   FaissLease(const FaissLease&) = delete;
   FaissLease& operator=(const FaissLease&) = delete;
-  ~FaissLease();
 
   bool empty() const { return resources_.empty(); }
   // The resources of the lease's i-th device; not owned.
   faiss::gpu::StandardGpuResources* at(size_t i) const { return resources_.at(i).get(); }
-  // All of them, for an index that keeps its resources (DenseIndex::faiss_resources).
+  // All of them, for an index that keeps its resources (DenseIndex::faiss_resources), and the
+  // streams they run on, which must outlive them (DenseIndex::streams).
   const std::vector<std::shared_ptr<faiss::gpu::StandardGpuResources>>& resources() const {
     return resources_;
   }
+  const std::vector<std::shared_ptr<CUstream_st>>& streams() const { return streams_; }
 
  private:
-  void Bind(const DeviceLease& lease);
-
+  std::vector<std::shared_ptr<CUstream_st>> streams_;  // first: destroyed after the resources
   std::vector<std::shared_ptr<faiss::gpu::StandardGpuResources>> resources_;
-  std::vector<int> bound_devices_;  // devices whose default stream is the lease's, to revert
 };
 
 // Whether FAISS 1.7.3's GPU cloner (ToGpuCloner) places this index type: flat and IVF-Flat,

@@ -5,8 +5,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "faiss/gpu/GpuCloner.h"
 #include "pipelines/progress.h"
 #include "pipelines/registry.h"
@@ -32,6 +34,16 @@ namespace trawl {
 //   }
 //
 // Related: faiss_search_stage.proto, faiss_index_build, exact_knn, knn_recall.
+// Whether `index` has not been searched on the GPU in this process yet: CUDA loads kernels on their
+// first launch, so the first search warms up. Process state, not the shared index's: the index is
+// read-only to every search. (A freed index's address reused by a new one only skips a warm-up.)
+bool FirstGpuSearchOf(const faiss::Index* index) {
+  static absl::Mutex mutex(absl::kConstInit);
+  static auto* searched = new absl::flat_hash_set<const faiss::Index*>();
+  absl::MutexLock lock(&mutex);
+  return searched->insert(index).second;
+}
+
 class FaissSearchStage : public Stage<dense::FaissSearchOptions> {
  public:
   static constexpr char kType[] = "faiss_search";
@@ -114,11 +126,9 @@ class FaissSearchStage : public Stage<dense::FaissSearchOptions> {
           target = cpu_copy.get();
         }
         const bool gpu_search = target == index->index.get() && index->on_gpu();
-        // The index's resources run this search on the lease's stream (reverted afterwards).
-        const FaissLease bound(
-            placement, gpu_search
-                           ? index->faiss_resources
-                           : std::vector<std::shared_ptr<faiss::gpu::StandardGpuResources>>{});
+        // On the GPU the search runs on the stream the index was placed on (DenseIndex::streams):
+        // FAISS's temp memory remembers the stream of each allocation, so the search's own
+        // short-lived stream must not be bound to the index's resources.
         // The index is shared with later stages: nprobe and params hold for this search only.
         absl::StatusOr<ScopedSearchParameters> scoped =
             ScopedSearchParameters::Apply(target, nprobe_, params_, gpu_search);
@@ -127,7 +137,7 @@ class FaissSearchStage : public Stage<dense::FaissSearchOptions> {
         // FAISS 1.7.3's GPU IVF scan launches one grid row per query and fails (an abort) past
         // 65535 of them: GPU searches go in calls of at most kMaxGpuBatch queries.
         if (gpu_search) batch = std::min(batch, kMaxGpuBatch);
-        if (gpu_search && n > 0) {
+        if (gpu_search && n > 0 && FirstGpuSearchOf(target)) {
           // CUDA loads kernels on their first launch: one query first, so that search_seconds
           // (the sweeps' throughput) measures searching, not loading.
           std::vector<float> warm_distances(k_);

@@ -1,7 +1,12 @@
 // faiss_index_build + faiss_search on a real GPU: results equal the CPU's, id for id up to exact
 // score ties, and the exact kNN's.
 #include <cctype>
+#include <string>
+#include <vector>
 
+#include <cuda_runtime.h>
+
+#include "absl/strings/str_cat.h"
 #include "faiss/gpu/GpuIndexFlat.h"
 #include "faiss/gpu/StandardGpuResources.h"
 #include "gtest/gtest.h"
@@ -9,6 +14,8 @@
 #include "memory/gpu_probe.h"
 #include "memory/memory_stage.h"
 #include "memory/run_environment.h"
+#include "pipelines/config_loader.h"
+#include "pipelines/runner.h"
 #include "stages/dense/exact_knn.h"
 #include "stages/dense/faiss_placement.h"
 #include "stages/dense/faiss_test_util.h"
@@ -310,9 +317,9 @@ namespace trawl {
 namespace {
 
 // FAISS works on the lease's stream: FaissLease binds each device's default stream to the
-// lease's (checked through FAISS's own accessor) and hands it back when the attempt ends, so an
-// index that keeps its resources never runs on a destroyed stream.
-TEST(FaissLeaseGpuTest, FaissRunsOnTheLeaseStreamAndGivesItBack) {
+// lease's (checked through FAISS's own accessor), and resources that outlive the attempt keep the
+// stream alive with them (FAISS's temp memory remembers it), so they never use a destroyed stream.
+TEST(FaissLeaseGpuTest, FaissRunsOnTheLeaseStreamWhichLivesAsLongAsItsResources) {
   GpuEnvironment gpu = ProbeGpus();
   ASSERT_TRUE(gpu.usable()) << gpu.unavailable_reason;
   CudaGpuDevice device(1);
@@ -322,6 +329,7 @@ TEST(FaissLeaseGpuTest, FaissRunsOnTheLeaseStreamAndGivesItBack) {
   MemoryDecision decision;
   ASSERT_TRUE(memory.Prepare(estimate, decision).ok());
   std::shared_ptr<faiss::gpu::StandardGpuResources> kept;
+  std::shared_ptr<CUstream_st> kept_stream;  // declared first: outlives `kept`, as in DenseIndex
   CUstream_st* lease_stream = nullptr;
   ClusteredDense data = Data();
   absl::Status status = memory.RunPlaced(
@@ -340,24 +348,65 @@ TEST(FaissLeaseGpuTest, FaissRunsOnTheLeaseStreamAndGivesItBack) {
         index.search(1, data.queries.data.data(), 10, distances.data(), labels.data());
         EXPECT_GE(labels[0], 0);
         kept = faiss.resources()[0];
+        kept_stream = faiss.streams()[0];
         return absl::OkStatus();
       },
       decision);
   ASSERT_TRUE(status.ok()) << status;
   ASSERT_NE(kept, nullptr);
-  EXPECT_NE(kept->getDefaultStream(0), lease_stream);  // reverted before the stream was destroyed
+  ASSERT_EQ(kept_stream.get(), lease_stream);
+  EXPECT_EQ(kept->getDefaultStream(0), lease_stream);
+  EXPECT_EQ(cudaStreamQuery(lease_stream), cudaSuccess);  // still a live stream after the attempt
+  // FAISS work after the attempt (temp memory that remembers the stream) still runs.
+  faiss::gpu::GpuIndexFlatConfig config;
+  faiss::gpu::GpuIndexFlat again(kept.get(), 128, faiss::METRIC_L2, config);
+  again.add(10000, data.corpus.data.data());
+  std::vector<float> distances(10 * 100);
+  std::vector<faiss::Index::idx_t> labels(10 * 100);
+  again.search(100, data.queries.data.data(), 10, distances.data(), labels.data());
+  EXPECT_GE(labels[0], 0);
 }
 
-// A search on an index from an earlier stage runs its FAISS work on the search's own lease: the
-// index's resources are bound for the search and reverted after it (faiss_search).
-TEST(FaissLeaseGpuTest, ASearchBindsTheIndexResourcesToItsLease) {
-  ClusteredDense data = Data();
+// Two searches of one IVF index built on the GPU, with different nprobe: each runs on the stream
+// the index was placed on, whose lease ended with the build (the crash this guards: FAISS's temp
+// memory waiting on a destroyed stream, CUDA error 709), and each equals a run with only that
+// search (the per-search parameters, on the GPU).
+std::vector<RankedLists> RunSearches(const RunEnvironment& env, const std::vector<int>& nprobes) {
+  std::string text = R"(name: "two_searches"
+stage { type: "synth_dense" name: "generate" output: "corpus:corpus" output: "queries:queries"
+  options { [type.googleapis.com/trawl.synth.SynthDenseOptions] {
+    num_vectors: 200000 num_queries: 2000 dim: 64 seed: 9 } } }
+stage { type: "faiss_index_build" name: "index" input: "corpus:corpus" output: "index:index"
+  options { [type.googleapis.com/trawl.dense.FaissIndexBuildOptions] { factory: "IVF256,Flat" } } }
+)";
+  RunOptions options;
+  for (size_t i = 0; i < nprobes.size(); ++i) {
+    absl::StrAppend(&text, "stage { type: \"faiss_search\" name: \"search_", i,
+                    "\" input: \"index:index\" input: \"queries:queries\" output: \"results:r", i,
+                    "\" options { [type.googleapis.com/trawl.dense.FaissSearchOptions] { k: 10 nprobe: ",
+                    nprobes[i], " } } }\n");
+    options.keep_slots.push_back(absl::StrCat("r", i));
+  }
+  absl::StatusOr<Pipeline> pipeline = ParsePipelineText(text, "inline");
+  EXPECT_TRUE(pipeline.ok()) << pipeline.status();
+  PipelineRun run = RunPipeline(*pipeline, env, options);
+  EXPECT_TRUE(run.status.ok()) << run.status;
+  EXPECT_EQ(run.report.stage(2).device(), "gpu:0");
+  std::vector<RankedLists> results;
+  for (const std::string& slot : options.keep_slots) {
+    results.push_back(*run.slots.at(slot).As<RankedLists>());
+  }
+  return results;
+}
+
+TEST(FaissLeaseGpuTest, SearchesOfAKeptIndexRunOnItsStreamWithTheirOwnParameters) {
   const RunEnvironment& env = WithDevice(MemoryPolicy::GPU);
-  absl::StatusOr<RankedLists> first = BuildAndSearch(data.corpus, data.queries, "", "k: 10", env);
-  ASSERT_TRUE(first.ok()) << first.status();
-  absl::StatusOr<RankedLists> again = BuildAndSearch(data.corpus, data.queries, "", "k: 10", env);
-  ASSERT_TRUE(again.ok()) << again.status();
-  EXPECT_EQ(first->doc_rows, again->doc_rows);
+  const std::vector<RankedLists> both = RunSearches(env, {32, 1});
+  const std::vector<RankedLists> wide = RunSearches(env, {32});
+  const std::vector<RankedLists> narrow = RunSearches(env, {1});
+  EXPECT_EQ(both[0].doc_rows, wide[0].doc_rows);
+  EXPECT_EQ(both[1].doc_rows, narrow[0].doc_rows);
+  EXPECT_NE(wide[0].doc_rows, narrow[0].doc_rows);
 }
 
 }  // namespace
