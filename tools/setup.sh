@@ -36,6 +36,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libopenblas-openmp-dev
   libsimdjson-dev libhdf5-dev zlib1g-dev libicu-dev
   librsvg2-bin clang-format clang-14 libclang-rt-14-dev
+  python3-faiss python3-numpy
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
