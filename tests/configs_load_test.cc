@@ -22,11 +22,11 @@ namespace trawl {
 namespace {
 
 const std::string kConfigs[] = {
-    "bm25_cranfield",    "bm25_rm3_cranfield", "dense_bvecs",       "dense_flat",
-    "dense_fvecs",       "dense_hdf5",         "dense_hnsw",        "dense_ivf",
-    "dense_ivf_1m",      "dense_ivfpq",        "dense_ivfpq_1m",    "dense_jsonl",
-    "dense_npy",         "dense_sq8",          "hybrid_bm25_dense", "hybrid_rrf",
-    "quickstart",        "splade_files",       "splade_index_files", "splade_maxscore",
+    "bm25_cranfield", "bm25_rm3_cranfield", "dense_bvecs",        "dense_flat",
+    "dense_fvecs",    "dense_hdf5",         "dense_hnsw",         "dense_ivf",
+    "dense_ivf_1m",   "dense_ivfpq",        "dense_ivfpq_1m",     "dense_jsonl",
+    "dense_npy",      "dense_sq8",          "hybrid_bm25_dense",  "hybrid_rrf",
+    "quickstart",     "splade_files",       "splade_index_files", "splade_maxscore",
 };
 const std::string kSweeps[] = {"ivf_nprobe", "ivf_nprobe_1m", "ivfpq_nprobe_1m"};
 

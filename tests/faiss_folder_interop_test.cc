@@ -30,7 +30,8 @@ std::string Dir() { return ::testing::TempDir(); }
 void Peer(const std::string& args) {
   const std::string script =
       std::string(std::getenv("TEST_SRCDIR")) + "/trawl/tests/pyserini/faiss_folder_peer.py";
-  const std::string command = absl::StrCat("cd ", Dir(), " && /usr/bin/python3 ", script, " ", args);
+  const std::string command =
+      absl::StrCat("cd ", Dir(), " && /usr/bin/python3 ", script, " ", args);
   ASSERT_EQ(std::system(command.c_str()), 0) << command;
 }
 

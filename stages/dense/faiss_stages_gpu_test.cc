@@ -1,10 +1,10 @@
 // faiss_index_build + faiss_search on a real GPU: results equal the CPU's, id for id up to exact
 // score ties, and the exact kNN's.
+#include <cuda_runtime.h>
+
 #include <cctype>
 #include <string>
 #include <vector>
-
-#include <cuda_runtime.h>
 
 #include "absl/strings/str_cat.h"
 #include "faiss/gpu/GpuIndexFlat.h"
@@ -381,10 +381,11 @@ stage { type: "faiss_index_build" name: "index" input: "corpus:corpus" output: "
 )";
   RunOptions options;
   for (size_t i = 0; i < nprobes.size(); ++i) {
-    absl::StrAppend(&text, "stage { type: \"faiss_search\" name: \"search_", i,
-                    "\" input: \"index:index\" input: \"queries:queries\" output: \"results:r", i,
-                    "\" options { [type.googleapis.com/trawl.dense.FaissSearchOptions] { k: 10 nprobe: ",
-                    nprobes[i], " } } }\n");
+    absl::StrAppend(
+        &text, "stage { type: \"faiss_search\" name: \"search_", i,
+        "\" input: \"index:index\" input: \"queries:queries\" output: \"results:r", i,
+        "\" options { [type.googleapis.com/trawl.dense.FaissSearchOptions] { k: 10 nprobe: ",
+        nprobes[i], " } } }\n");
     options.keep_slots.push_back(absl::StrCat("r", i));
   }
   absl::StatusOr<Pipeline> pipeline = ParsePipelineText(text, "inline");

@@ -17,7 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "stages/sparse/sparse_matrix.h"
+#include "pipelines/values/sparse_matrix.h"
 
 namespace trawl {
 

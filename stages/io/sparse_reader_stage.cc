@@ -4,9 +4,9 @@
 #include "pipelines/registry.h"
 #include "pipelines/stage.h"
 #include "pipelines/status_util.h"
+#include "pipelines/values/sparse_matrix.h"
 #include "stages/formats/sparse_vectors.h"
 #include "stages/io/sparse_reader_stage.pb.h"
-#include "stages/sparse/sparse_matrix.h"
 
 namespace trawl {
 

@@ -14,9 +14,9 @@
 #include "pipelines/registry.h"
 #include "pipelines/stage.h"
 #include "pipelines/status_util.h"
+#include "pipelines/values/sparse_matrix.h"
 #include "stages/formats/texts.h"
 #include "stages/sparse/bm25.h"
-#include "stages/sparse/sparse_matrix.h"
 #include "stages/sparse/text_stages.pb.h"
 #include "stages/text/analyzer.h"
 

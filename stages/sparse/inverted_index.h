@@ -31,7 +31,7 @@
 #include "pipelines/id_table.h"
 #include "pipelines/slot.h"
 #include "pipelines/values.h"
-#include "stages/sparse/sparse_matrix.h"
+#include "pipelines/values/sparse_matrix.h"
 
 namespace trawl {
 

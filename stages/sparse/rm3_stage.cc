@@ -13,7 +13,7 @@
 #include "pipelines/stage.h"
 #include "pipelines/status_util.h"
 #include "pipelines/values.h"
-#include "stages/sparse/sparse_matrix.h"
+#include "pipelines/values/sparse_matrix.h"
 #include "stages/sparse/text_stages.pb.h"
 
 namespace trawl {

@@ -9,9 +9,9 @@
 #include "memory/run_environment.h"
 #include "pipelines/stage_test_runner.h"
 #include "pipelines/values.h"
+#include "pipelines/values/sparse_matrix.h"
 #include "stages/eval/ranked_lists_compare.h"
 #include "stages/sparse/inverted_index.h"
-#include "stages/sparse/sparse_matrix.h"
 
 namespace trawl {
 namespace {

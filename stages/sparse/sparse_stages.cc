@@ -13,9 +13,9 @@
 #include "pipelines/stage.h"
 #include "pipelines/status_util.h"
 #include "pipelines/values.h"
+#include "pipelines/values/sparse_matrix.h"
 #include "stages/sparse/gpu_sparse_scorer.h"
 #include "stages/sparse/inverted_index.h"
-#include "stages/sparse/sparse_matrix.h"
 #include "stages/sparse/sparse_stages.pb.h"
 
 namespace trawl {

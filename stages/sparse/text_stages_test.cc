@@ -6,9 +6,9 @@
 #include "gtest/gtest.h"
 #include "pipelines/stage_test_runner.h"
 #include "pipelines/values.h"
+#include "pipelines/values/sparse_matrix.h"
 #include "stages/formats/texts.h"
 #include "stages/sparse/inverted_index.h"
-#include "stages/sparse/sparse_matrix.h"
 
 namespace trawl {
 namespace {

@@ -10,7 +10,7 @@
 #include "pipelines/registry.h"
 #include "pipelines/stage.h"
 #include "pipelines/status_util.h"
-#include "stages/sparse/sparse_matrix.h"
+#include "pipelines/values/sparse_matrix.h"
 #include "stages/synth/synth_sparse_stage.pb.h"
 
 namespace trawl {

@@ -9,7 +9,7 @@
 #include "pipelines/stage.h"
 #include "pipelines/status_util.h"
 #include "pipelines/values.h"
-#include "stages/sparse/sparse_matrix.h"
+#include "pipelines/values/sparse_matrix.h"
 #include "stages/transform/random_projection_stage.pb.h"
 
 namespace trawl {

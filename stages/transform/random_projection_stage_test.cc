@@ -6,7 +6,7 @@
 #include "gtest/gtest.h"
 #include "pipelines/stage_test_runner.h"
 #include "pipelines/values.h"
-#include "stages/sparse/sparse_matrix.h"
+#include "pipelines/values/sparse_matrix.h"
 
 namespace trawl {
 namespace {

@@ -11,7 +11,7 @@
 #include "pipelines/stage.h"
 #include "pipelines/status_util.h"
 #include "pipelines/values.h"
-#include "stages/sparse/sparse_matrix.h"
+#include "pipelines/values/sparse_matrix.h"
 #include "stages/transform/sparsify_stage.pb.h"
 
 namespace trawl {

@@ -8,8 +8,8 @@
 // integer_weights says every weight is a whole number (JSON integers, token counts, or quantised
 // weights): scores are then computed in integers, exactly; otherwise in double from float
 // weights. Thread-safe after construction (immutable once in a slot).
-#ifndef TRAWL_STAGES_SPARSE_SPARSE_MATRIX_H_
-#define TRAWL_STAGES_SPARSE_SPARSE_MATRIX_H_
+#ifndef TRAWL_PIPELINES_VALUES_SPARSE_MATRIX_H_
+#define TRAWL_PIPELINES_VALUES_SPARSE_MATRIX_H_
 
 #include <cstdint>
 #include <memory>
@@ -42,4 +42,4 @@ struct SlotTraits<SparseMatrix> {
 
 }  // namespace trawl
 
-#endif  // TRAWL_STAGES_SPARSE_SPARSE_MATRIX_H_
+#endif  // TRAWL_PIPELINES_VALUES_SPARSE_MATRIX_H_
