@@ -1,6 +1,6 @@
 // DeviceLedger: the device memory that Trawl runs on this host have reserved, per GPU, so that
-// several processes sharing a card plan around each other instead of all allocating at once and
-// failing (the evaluation that died when several GPU jobs competed for one card).
+// several processes sharing a card plan around each other: a run reserves before it allocates, and
+// waits for or steps around what the others hold, instead of all allocating at once and failing.
 //
 // One small text file, by default /dev/shm/trawl-gpu-ledger, holds a line per reservation:
 //   "<pid> <process start time> <reservation id> <device> <bytes> <what>"

@@ -1,5 +1,6 @@
-// The memory-management stage: runs before every stage whose contract sets plans_device_memory
-// (RunStage in pipelines/stage.h calls Prepare; configs never name it) and places that stage's
+// The memory-management stage: runs before every INDEX_BUILD and SEARCH stage (RunStage in
+// pipelines/stage.h calls it; configs never name it) — ValidateHost alone for a stage without
+// device work, Prepare for one whose contract sets plans_device_memory — and places that stage's
 // device work. It holds the run's one copy of the memory policy.
 //
 // Prepare(), in the order the code does it:

@@ -1,5 +1,7 @@
 #include "pipelines/runner.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -109,10 +111,47 @@ absl::Status CheckFileUses(const Pipeline& pipeline,
   auto label = [&](size_t i) {
     return i == stages.size() ? std::string("the report") : StageLabel(pipeline, i);
   };
+  auto written_before = [&](size_t j, const std::string& path) {
+    for (size_t w = 0; w < j; ++w) {
+      for (const FileUse& earlier : uses[w]) {
+        if (earlier.output() && SamePath(earlier.path, path)) return true;
+      }
+    }
+    return false;
+  };
+  // Every input that no earlier stage writes is there and readable now: a typo in a path fails
+  // before the first hour, not when its stage comes.
+  for (size_t j = 0; j < uses.size(); ++j) {
+    for (const FileUse& in : uses[j]) {
+      if (in.output() || written_before(j, in.path)) continue;
+      if (in.kind == FileUse::kInputFile) {
+        absl::Status readable = OpenRegularFile(in.path).status();
+        if (!readable.ok()) {
+          return absl::Status(readable.code(),
+                              absl::StrCat(StageLabel(pipeline, j), ": ", readable.message()));
+        }
+      } else {
+        std::error_code error;
+        if (!std::filesystem::is_directory(in.path, error)) {
+          return absl::NotFoundError(absl::StrCat(StageLabel(pipeline, j), ": cannot read folder '",
+                                                  in.path, "': no folder there"));
+        }
+      }
+    }
+  }
   for (size_t o = 0; o < outputs.size(); ++o) {
     const Output& out = outputs[o];
     if (out.use.kind == FileUse::kOutputFile) {
       RETURN_IF_ERROR(CheckOutputFile(out.use.path, absl::StrCat(label(out.stage), ": output")));
+      // The file is written beside its target: that folder must exist and take new files.
+      absl::StatusOr<std::string> target = FinalTarget(out.use.path);
+      const std::string folder =
+          std::filesystem::path(target.ok() ? *target : out.use.path).parent_path().string();
+      if (::access(folder.empty() ? "." : folder.c_str(), W_OK) != 0) {
+        return absl::PermissionDeniedError(
+            absl::StrCat(label(out.stage), ": cannot write '", out.use.path, "': the folder '",
+                         folder.empty() ? "." : folder, "' is missing or not writable"));
+      }
     }
     if (!pipeline.source.empty() && SamePath(out.use.path, pipeline.source)) {
       return absl::InvalidArgumentError(
@@ -130,19 +169,11 @@ absl::Status CheckFileUses(const Pipeline& pipeline,
     // would destroy an input of this very run.
     for (size_t j = 0; j < uses.size(); ++j) {
       for (const FileUse& in : uses[j]) {
-        if (in.output() || !SamePath(in.path, out.use.path)) continue;
-        bool written_before = false;
-        for (size_t w = 0; w < j; ++w) {
-          for (const FileUse& earlier : uses[w]) {
-            written_before |= earlier.output() && SamePath(earlier.path, in.path);
-          }
-        }
-        if (!written_before) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              label(out.stage), " writes '", out.use.path, "', which ", StageLabel(pipeline, j),
-              " reads as an input of this run; writing it would destroy it: choose another path "
-              "(nothing was written)"));
-        }
+        if (in.output() || !SamePath(in.path, out.use.path) || written_before(j, in.path)) continue;
+        return absl::InvalidArgumentError(absl::StrCat(
+            label(out.stage), " writes '", out.use.path, "', which ", StageLabel(pipeline, j),
+            " reads as an input of this run; writing it would destroy it: choose another path "
+            "(nothing was written)"));
       }
     }
   }

@@ -40,11 +40,13 @@ struct PipelineRun {
 PipelineRun RunPipeline(const Pipeline& pipeline, const RunEnvironment& env,
                         const RunOptions& options = {});
 
-// Checks, before any stage runs, every output of the opened `stages` (FileUse) and the report at
-// `report_path` (may be empty): an output file must be absent or a regular file; no output may be
-// the config or a file or folder a stage reads, unless an earlier stage writes it (an index
-// written, then read back); two stages may not write one path. InvalidArgument naming both stages
-// and the path. `trawl run` and `trawl validate` both call it.
+// Checks, before any stage runs, the files and folders of the opened `stages` (FileUse) and the
+// report at `report_path` (may be empty): every input no earlier stage writes is there and
+// readable (a regular file, or a folder); an output file must be absent or a regular file, in a
+// folder that exists and is writable; no output may be the config or a file or folder a stage
+// reads, unless an earlier stage writes it (an index written, then read back); two stages may not
+// write one path. An error names the stage, its config line and the path. `trawl run` and
+// `trawl validate` both call it.
 absl::Status CheckFileUses(const Pipeline& pipeline,
                            const std::vector<std::unique_ptr<StageBase>>& stages,
                            const std::string& report_path);

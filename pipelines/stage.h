@@ -9,9 +9,9 @@
 //   2. Open(options)  once, before any stage of the pipeline runs; reads the options into members
 //                  and rejects bad values (InvalidArgument naming the field). A failure here stops
 //                  the pipeline before any work.
-//   3. EstimateMemory(ctx)  stages whose contract sets plans_device_memory, right before Run,
-//                  with the inputs available; the memory-management stage plans from it
-//                  (RunStage below).
+//   3. EstimateMemory(ctx)  INDEX_BUILD and SEARCH stages (and any that plans device memory),
+//                  right before Run, with the inputs available; the memory-management stage
+//                  validates the host and plans the device from it (RunStage below).
 //   4. Run(ctx)    does the work: reads inputs, sets every declared output. Stages that plan
 //                  device memory hand their device work to ctx.RunPlaced(), which runs it on the
 //                  memory stage's ladder. A failure stops the pipeline; the report keeps what

@@ -13,9 +13,13 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "faiss/IndexFlat.h"
+#include "faiss/IndexIVFFlat.h"
+#include "faiss/index_io.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -205,6 +209,132 @@ TEST(DataSafetyTest, TwoRunsWritingOneOutputNeverTearIt) {
   for (const auto& entry : fs::directory_iterator(Dir())) {
     EXPECT_THAT(entry.path().filename().string(), ::testing::Not(HasSubstr(".trawl-")));
   }
+}
+
+// ---- Sizes and ids that used to crash a run: each is now one error line, exit status 1. ----
+
+// `trawl ARGS` exited normally with `status` (not killed by a signal: no abort, no segfault).
+void ExpectExit(const std::string& args, int status, const std::string& message) {
+  const std::string err = Dir() + "/abuse.err";
+  const int raw = std::system(
+      absl::StrCat("cd ", Dir(), " && ", Trawl(), " ", args, " 2>", err, " >/dev/null").c_str());
+  ASSERT_TRUE(WIFEXITED(raw)) << args << ": killed by signal " << WTERMSIG(raw);
+  EXPECT_EQ(WEXITSTATUS(raw), status) << args << ": " << Read(err);
+  EXPECT_THAT(Read(err), HasSubstr(message)) << args;
+}
+
+constexpr char kSmallDense[] = R"(
+stage { type: "synth_dense" name: "generate" output: "corpus:corpus" output: "queries:queries"
+  options { [type.googleapis.com/trawl.synth.SynthDenseOptions] {
+    num_vectors: 1000 num_queries: 10 dim: 8 num_clusters: 10 } } }
+)";
+
+TEST(AbusiveInputTest, FactorySizesOfZeroAreRefusedByValidateAndRun) {
+  for (const char* factory : {"IVF0,Flat", "HNSW0", "IVF4_HNSW0,Flat", "PQ0", "IVF4,PQ0"}) {
+    Write("zero.pbtxt", absl::StrCat("name: \"zero\"", kSmallDense, R"(
+stage { type: "faiss_index_build" name: "index" input: "corpus:corpus" output: "index:index"
+  options { [type.googleapis.com/trawl.dense.FaissIndexBuildOptions] { factory: ")",
+                                     factory, R"(" } } }
+)"));
+    ExpectExit("validate zero.pbtxt", 1, "must be from 1 to");
+    ExpectExit("run zero.pbtxt", 1, "must be from 1 to");
+  }
+}
+
+TEST(AbusiveInputTest, AHugeKIsAnErrorOrBoundedNeverAnAbort) {
+  const std::string search_stage = R"(
+stage { type: "faiss_index_build" name: "index" input: "corpus:corpus" output: "index:index" }
+stage { type: "faiss_search" name: "search" input: "index:index" input: "queries:queries"
+  output: "results:r" options { [type.googleapis.com/trawl.dense.FaissSearchOptions] {
+    k: 2000000000 } } }
+)";
+  Write("k_faiss.pbtxt", absl::StrCat("name: \"k\"", kSmallDense, search_stage));
+  ExpectExit("run k_faiss.pbtxt", 1, "memory");
+  Write("k_exact.pbtxt", absl::StrCat("name: \"k\"", kSmallDense, R"(
+stage { type: "exact_knn" name: "search" input: "corpus:corpus" input: "queries:queries"
+  output: "ground_truth:r" options { [type.googleapis.com/trawl.dense.ExactKnnOptions] {
+    k: 2000000000 cpu_only: true } } }
+)"));
+  ExpectExit("run k_exact.pbtxt", 1, "memory");
+  Write("k_sparse.pbtxt", R"(name: "k"
+stage { type: "synth_sparse" name: "generate" output: "corpus:docs" output: "queries:queries"
+  options { [type.googleapis.com/trawl.synth.SynthSparseOptions] {
+    num_documents: 1000 num_queries: 10 } } }
+stage { type: "sparse_index_build" name: "index" input: "corpus:docs" output: "index:index" }
+stage { type: "sparse_search" name: "search" input: "index:index" input: "queries:queries"
+  output: "results:r" options { [type.googleapis.com/trawl.sparse.SparseSearchOptions] {
+    k: 2000000000 } } }
+)");
+  ExpectExit("run k_sparse.pbtxt", 1, "memory");
+  // Fusion's list is bounded by what its runs hold: the run succeeds with every candidate.
+  Write("k_fusion.pbtxt", absl::StrCat("name: \"k\"", kSmallDense, R"(
+stage { type: "exact_knn" name: "a" input: "corpus:corpus" input: "queries:queries"
+  output: "ground_truth:a" options { [type.googleapis.com/trawl.dense.ExactKnnOptions] {
+    k: 20 cpu_only: true } } }
+stage { type: "exact_knn" name: "b" input: "corpus:corpus" input: "queries:queries"
+  output: "ground_truth:b" options { [type.googleapis.com/trawl.dense.ExactKnnOptions] {
+    k: 30 metric: INNER_PRODUCT cpu_only: true } } }
+stage { type: "fusion" name: "fuse" input: "runs:a" input: "runs:b" output: "results:f"
+  options { [type.googleapis.com/trawl.fusion.FusionOptions] { k: 2000000000 } } }
+stage { type: "trec_run_writer" name: "write" input: "results:f"
+  options { [type.googleapis.com/trawl.io.TrecRunWriterOptions] { path: "fused.run" } } }
+)"));
+  ExpectExit("run k_fusion.pbtxt", 0, "");
+  const std::string fused = Read(Dir() + "/fused.run");
+  EXPECT_LE(std::count(fused.begin(), fused.end(), '\n'), 10 * 50);
+  EXPECT_GE(std::count(fused.begin(), fused.end(), '\n'), 10 * 30);
+}
+
+TEST(AbusiveInputTest, GeneratorSizesAreCheckedBeforeAllocating) {
+  Write("clusters.pbtxt", R"(name: "clusters"
+stage { type: "synth_dense" name: "generate" output: "corpus:corpus" output: "queries:queries"
+  options { [type.googleapis.com/trawl.synth.SynthDenseOptions] {
+    num_vectors: 5 num_clusters: 1000000000 } } }
+)");
+  ExpectExit("validate clusters.pbtxt", 1, "num_clusters (1000000000) must be at most num_vectors");
+}
+
+// A Pyserini-layout folder (no manifest) whose IVF lists hold ids the docid list has no row for.
+TEST(AbusiveInputTest, ForeignIdsInAnIndexFolderAreDataLossNotACrash) {
+  fs::create_directories(Dir() + "/foreign");
+  const int d = 8, n = 200;
+  std::vector<float> rows(n * d);
+  for (int i = 0; i < n * d; ++i) rows[i] = static_cast<float>((i * 7919) % 101) / 101.0f;
+  faiss::IndexFlatL2 quantizer(d);
+  faiss::IndexIVFFlat ivf(&quantizer, d, 4);
+  ivf.train(n, rows.data());
+  std::vector<faiss::Index::idx_t> ids(n);
+  for (int i = 0; i < n; ++i) ids[i] = (int64_t{1} << 40) + i;  // not row numbers
+  ivf.add_with_ids(n, rows.data(), ids.data());
+  faiss::write_index(&ivf, (Dir() + "/foreign/index").c_str());
+  std::string docids;
+  for (int i = 0; i < n; ++i) absl::StrAppend(&docids, "doc", i, "\n");
+  Write("foreign/docid", docids);
+  Write("foreign.pbtxt", absl::StrCat(R"(name: "foreign"
+stage { type: "faiss_index_read" name: "read" output: "index:index"
+  options { [type.googleapis.com/trawl.dense.FaissIndexReadOptions] { path: "foreign" } } }
+stage { type: "synth_dense" name: "generate" output: "corpus:unused" output: "queries:queries"
+  options { [type.googleapis.com/trawl.synth.SynthDenseOptions] {
+    num_vectors: 10 num_queries: 5 dim: 8 num_clusters: 2 } } }
+stage { type: "faiss_search" name: "search" input: "index:index" input: "queries:queries"
+  output: "results:r" options { [type.googleapis.com/trawl.dense.FaissSearchOptions] {
+    k: 5 nprobe: 4 } } }
+stage { type: "trec_run_writer" name: "write" input: "results:r"
+  options { [type.googleapis.com/trawl.io.TrecRunWriterOptions] { path: "foreign.run" } } }
+)"));
+  ExpectExit("run foreign.pbtxt", 1, "outside its 200 rows");
+  EXPECT_FALSE(fs::exists(Dir() + "/foreign.run"));
+}
+
+TEST(AbusiveInputTest, MissingInputsAndUnwritableOutputFoldersFailValidate) {
+  Write("missing.pbtxt", R"(name: "missing"
+stage { type: "text_reader" name: "read" output: "texts:texts"
+  options { [type.googleapis.com/trawl.io.TextReaderOptions] { path: "no_such_file.tsv" } } }
+)");
+  ExpectExit("validate missing.pbtxt", 1, "stage 'read'");
+  ExpectExit("validate missing.pbtxt", 1, "no_such_file.tsv");
+  Write("no_folder.pbtxt", SearchConfig("no/such/folder/x.run", 1));
+  ExpectExit("validate no_folder.pbtxt", 1, "is missing or not writable");
 }
 
 }  // namespace

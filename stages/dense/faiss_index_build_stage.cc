@@ -120,6 +120,7 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
     // The cache: a verified folder for this description, metric and data is placed, not built.
     std::string cache_folder;
     std::unique_ptr<faiss::Index> cached;
+    bool cache_hit = false;  // the index came from the cache: nothing to write back
     dense::IndexManifest manifest;
     if (!options_.cache_dir().empty()) {
       manifest.set_description(built.description);
@@ -127,6 +128,7 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
       manifest.set_data_sha256(data_sha);
       cache_folder = CacheFolder(manifest);
       cached = ReadCache(cache_folder, manifest, notes["cache"]);
+      cache_hit = cached != nullptr;
     }
 
     std::string device = "cpu";
@@ -171,7 +173,7 @@ class FaissIndexBuildStage : public Stage<dense::FaissIndexBuildOptions> {
         if (!cpu_only.empty()) notes["cpu_only"] = cpu_only;
       });
     }));
-    if (!cache_folder.empty() && notes["cache"] != "hit") {
+    if (!cache_folder.empty() && !cache_hit) {
       RETURN_IF_ERROR(WriteCache(built, cache_folder, manifest));
     }
     ctx.report().set_device(device);

@@ -534,6 +534,13 @@ absl::Status ReadHdf5(const std::string& path, absl::string_view dataset, int64_
   shape.storage_bytes = static_cast<int64_t>(H5Dget_storage_size(data.get()));
   shape.contiguous = H5Pget_layout(plist.get()) == H5D_CONTIGUOUS;
   RETURN_IF_ERROR(CheckHdf5Shape(shape, path, name));
+  if (memory_type == H5T_NATIVE_INT64 && !shape.is_integer) {
+    // HDF5 would convert floats to integers without a word: ids that are not ids.
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": dataset \"", name,
+                     "\": expected integer row numbers (ann-benchmarks' neighbors), found "
+                     "floating-point values"));
+  }
 
   *rows = limit > 0 ? std::min(limit, shape.dims[0]) : shape.dims[0];
   *cols = shape.dims[1];

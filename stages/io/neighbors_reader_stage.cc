@@ -1,5 +1,6 @@
 #include <limits>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "pipelines/paths.h"
@@ -53,12 +54,24 @@ class NeighborsReaderStage : public Stage<io::NeighborsReaderOptions> {
     truth.k = ids.cols;
     truth.doc_rows.resize(ids.values.size());
     truth.scores.resize(ids.values.size());
+    const std::string path = ResolveUserPath(options_.path());
     for (int64_t i = 0; i < ids.rows; ++i) {
+      absl::flat_hash_set<int64_t> seen;
       for (int64_t j = 0; j < ids.cols; ++j) {
         const int64_t id = ids.values[i * ids.cols + j];
-        truth.doc_rows[i * ids.cols + j] = id < 0 ? -1 : id;
-        truth.scores[i * ids.cols + j] =
-            id < 0 ? -std::numeric_limits<float>::infinity() : -static_cast<float>(j + 1);
+        // A negative or repeated neighbour is not a ground truth: recall against it would be
+        // silently wrong (0.95 where the search is exact).
+        if (id < 0) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              path, ": row ", i, ": neighbour ", j, " is ", id,
+              "; expected row numbers of the corpus (>= 0), as many as the file's width"));
+        }
+        if (!seen.insert(id).second) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(path, ": row ", i, ": neighbour ", id, " appears twice"));
+        }
+        truth.doc_rows[i * ids.cols + j] = id;
+        truth.scores[i * ids.cols + j] = -static_cast<float>(j + 1);
       }
     }
     (*ctx.report().mutable_notes())["ground_truth"] = absl::StrCat(ids.rows, " x ", ids.cols);

@@ -237,6 +237,39 @@ TEST(SweepRunnerTest, SyntaxErrorsNameTheLine) {
                               "named \"feild\". Its fields are: stage, field, values."));
 }
 
+// A name climbing out of its folder, an output_dir that is a file, and figures read from a stage
+// or metric the points do not have: each an error before any point runs.
+TEST(SweepRunnerTest, NamesOutputFoldersAndFiguresAreCheckedBeforeAnyPoint) {
+  const std::string dir = Dir("checked");
+  WriteSweep(dir, "");
+  auto run = [&](const std::string& name, const std::string& recall, const std::string& stage,
+                 const std::string& output_dir) {
+    std::ofstream(dir + "/changed.pbtxt")
+        << "name: \"" << name << "\" base_config: \"base.pbtxt\" recall_metric: \"" << recall
+        << "\" throughput_stage: \"" << stage << "\"";
+    SweepRunOptions options{dir + "/changed.pbtxt", Trawl(), output_dir};
+    return RunSweep(options).status();
+  };
+  const std::string out = dir + "/out";
+  absl::Status status = run("../../escape", "eval/recall@10", "search", out);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), HasSubstr("must be letters, digits"));
+
+  std::ofstream(dir + "/a_file") << "not a folder";
+  status = run("t", "eval/recall@10", "search", dir + "/a_file");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), HasSubstr("expected a folder this user can write"));
+  EXPECT_EQ(run("t", "eval/recall@10", "search", "/proc/trawl_sweep").code(),
+            absl::StatusCode::kInvalidArgument);
+
+  status = run("t", "eval/recall@10", "no_such_stage", out);
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("throughput_stage 'no_such_stage' names no stage of point"));
+  status = run("t", "nowhere/recall@10", "search", out);
+  EXPECT_THAT(std::string(status.message()), HasSubstr("no stage 'nowhere'"));
+  EXPECT_FALSE(std::filesystem::exists(out + "/results.jsonl"));  // no point ran
+}
+
 TEST(SweepRunnerTest, KillNineMidwayThenRerunSkipsFinishedPoints) {
   const std::string dir = Dir("resume");
   const std::string path = WriteSweep(
