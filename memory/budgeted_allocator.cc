@@ -35,11 +35,13 @@ absl::StatusOr<void*> BudgetedAllocator::Allocate(int device, int64_t bytes) {
 
 void BudgetedAllocator::Free(int device, void* pointer) {
   std::lock_guard<std::mutex> lock(mutex_);
+  (void)device;  // the allocation's own device is recorded
   auto it = allocations_.find(pointer);
-  if (it == allocations_.end()) return;
-  held_[it->second.device] -= it->second.bytes;
+  if (it == allocations_.end()) return;  // not ours (or freed already): nothing to give back
+  const Allocation allocation = it->second;
+  held_[allocation.device] -= allocation.bytes;
   allocations_.erase(it);
-  device_->FreeDevice(device, pointer);
+  device_->FreeDevice(allocation.device, pointer);
 }
 
 int64_t BudgetedAllocator::allocated_bytes(int device) const {

@@ -89,9 +89,12 @@ absl::StatusOr<void*> CudaGpuDevice::AllocateDevice(int device, int64_t bytes) {
     err = cudaMalloc(&pointer, static_cast<size_t>(std::max<int64_t>(bytes, 1)));
   if (err != cudaSuccess) {
     cudaGetLastError();  // an allocation error is not sticky: the next attempt starts clean
-    return absl::ResourceExhaustedError(absl::StrCat("cudaMalloc of ", bytes, " bytes on device ",
-                                                     device, ": ", cudaGetErrorString(err),
-                                                     " (CUDA error ", static_cast<int>(err), ")"));
+    const std::string message =
+        absl::StrCat("cudaMalloc of ", bytes, " bytes on device ", device, ": ",
+                     cudaGetErrorString(err), " (CUDA error ", static_cast<int>(err), ")");
+    // Only running out of memory is the ladder's to handle; any other error ends the stage.
+    return err == cudaErrorMemoryAllocation ? absl::ResourceExhaustedError(message)
+                                            : absl::InternalError(message);
   }
   return pointer;
 }

@@ -69,7 +69,7 @@ class MemoryStage : public MemoryManager {
 
  private:
   struct PlannedRung {
-    DeviceLease placement;     // without streams or resources
+    DeviceLease placement;     // without streams or allocator: RunOnRung adds them
     int64_t device_bytes = 0;  // data per device
   };
 

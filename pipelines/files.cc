@@ -5,9 +5,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <random>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -84,7 +86,10 @@ absl::StatusOr<FileDescriptor> OpenRegularFile(const std::string& path, int64_t*
   if (fd.get() < 0) {
     return absl::NotFoundError(absl::StrCat("cannot read '", path, "': ", ErrnoText(errno)));
   }
-  if (::fstat(fd.get(), &info) != 0 || !S_ISREG(info.st_mode)) {
+  if (::fstat(fd.get(), &info) != 0) {
+    return absl::NotFoundError(absl::StrCat("cannot read '", path, "': ", ErrnoText(errno)));
+  }
+  if (!S_ISREG(info.st_mode)) {  // swapped since the stat above
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": expected a regular file, found ", DescribeFileType(info.st_mode)));
   }
@@ -189,9 +194,18 @@ absl::StatusOr<std::unique_ptr<AtomicFileWriter>> AtomicFileWriter::Create(const
   std::unique_ptr<AtomicFileWriter> writer(new AtomicFileWriter());
   writer->what_ = std::string(what);
   writer->target_ = *target;
-  std::string name =
-      absl::StrCat(FolderOf(*target), "/.", BaseName(*target).substr(0, 200), ".trawl-XXXXXX");
-  const int fd = ::mkostemp(&name[0], O_CLOEXEC);
+  // A name no other writer uses (pid, a counter, random bits), created exclusively with the
+  // permissions of any file the user creates (0666 less the umask, applied by the kernel).
+  static std::atomic<uint64_t> counter{0};
+  std::random_device random;
+  int fd = -1;
+  std::string name;
+  for (int attempt = 0; attempt < 100 && fd < 0; ++attempt) {
+    name = absl::StrCat(FolderOf(*target), "/.", BaseName(*target).substr(0, 200), ".trawl-",
+                        ::getpid(), "-", counter++, "-", random());
+    fd = ::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0 && errno != EEXIST) break;
+  }
   if (fd < 0) {
     return absl::PermissionDeniedError(absl::StrCat("cannot write ", what, " '", path,
                                                     "': creating a file in '", FolderOf(*target),
@@ -199,10 +213,6 @@ absl::StatusOr<std::unique_ptr<AtomicFileWriter>> AtomicFileWriter::Create(const
   }
   writer->fd_ = FileDescriptor(fd);
   writer->temp_path_ = name;
-  // mkostemp makes the file 0600; an output is as readable as any file the user creates.
-  const mode_t mask = ::umask(0);
-  ::umask(mask);
-  ::fchmod(fd, 0666 & ~mask);
   return writer;
 }
 

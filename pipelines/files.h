@@ -1,5 +1,6 @@
-// The user's files, read and written safely: every reader of a whole file and every output Trawl
-// writes goes through here.
+// The user's files, read and written safely: every reader of a whole file, and every output a
+// pipeline run writes (run files, reports, sparse index files; index folders use its fsync and
+// checks for their staged folder), goes through here.
 //
 //   OpenRegularFile / ReadWholeFile  read only regular files (a directory, FIFO, device or socket
 //                  is an error naming what it is, and a FIFO with no writer never blocks), with the
@@ -95,8 +96,9 @@ class AtomicFileWriter {
   // Appends `bytes` (buffered). DataLoss naming the file when the write fails (a full disk).
   absl::Status Append(absl::string_view bytes);
 
-  // Flushes, fsyncs, renames over the target and fsyncs its folder. After an error the target is
-  // unchanged and the temporary file is gone.
+  // Flushes, fsyncs, renames over the target and fsyncs its folder. After an error before the
+  // rename the target is unchanged and the temporary file is gone; if only the folder's fsync
+  // fails, the new file is in place and the error says the folder could not be synced.
   absl::Status Commit();
 
   // The temporary file's path, for a library that writes a file by name (faiss::write_index):

@@ -3,7 +3,8 @@
 // here knows FAISS (the dense family's adapter, stages/dense/faiss_placement.h, turns a lease into
 // StandardGpuResources).
 //
-// Before every stage whose contract sets plans_device_memory, RunStage asks the memory manager to
+// Before every INDEX_BUILD and SEARCH stage RunStage asks the memory manager to validate the host
+// (ValidateHost) or, for a stage whose contract sets plans_device_memory on a run with a GPU, to
 // Prepare() from the stage's MemoryEstimate (its bytes per rung); the stage then hands its device
 // work to StageContext::RunPlaced(), which calls the manager's RunPlaced(): the work runs on a
 // DeviceLease — devices, one stream each, a byte budget, the rung — and, when it fails with an
@@ -45,7 +46,9 @@ enum class Rung {
 const char* RungName(Rung rung);
 
 // Device memory for the kernels of Trawl's own GPU stages, within a lease's budget (FAISS
-// allocates through its own resources, sized by the lease). One per attempt; not thread-safe.
+// allocates through its own resources, sized by the lease). One per attempt, shared by the threads
+// of a sharded rung: implementations are thread-safe. (The sparse scorer allocates through it; the
+// exact engine does not yet.)
 class DeviceAllocator {
  public:
   virtual ~DeviceAllocator() = default;

@@ -87,6 +87,26 @@ absl::Status CheckReportPath(const std::string& report_path, const std::string& 
   return absl::OkStatus();
 }
 
+namespace {
+
+// Whether the report may go to `report_path`: CheckReportPath, and no stage of `stages` (when
+// they opened) reads or writes that path.
+bool ReportMayBeWritten(const Pipeline& pipeline,
+                        const std::vector<std::unique_ptr<StageBase>>* stages,
+                        const std::string& report_path) {
+  if (!CheckReportPath(report_path, pipeline.source).ok()) return false;
+  if (stages == nullptr) return true;
+  const std::string report = ResolveUserPath(report_path);
+  for (const auto& stage : *stages) {
+    for (const FileUse& use : stage->Files()) {
+      if (SamePath(use.path, report)) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 absl::Status CheckFileUses(const Pipeline& pipeline,
                            const std::vector<std::unique_ptr<StageBase>>& stages,
                            const std::string& report_path) {
@@ -133,8 +153,13 @@ absl::Status CheckFileUses(const Pipeline& pipeline,
       } else {
         std::error_code error;
         if (!std::filesystem::is_directory(in.path, error)) {
-          return absl::NotFoundError(absl::StrCat(StageLabel(pipeline, j), ": cannot read folder '",
-                                                  in.path, "': no folder there"));
+          return absl::NotFoundError(absl::StrCat(
+              StageLabel(pipeline, j), ": cannot read folder '", in.path,
+              "': ", std::filesystem::exists(in.path, error) ? "not a folder" : "nothing there"));
+        }
+        if (::access(in.path.c_str(), R_OK | X_OK) != 0) {
+          return absl::PermissionDeniedError(
+              absl::StrCat(StageLabel(pipeline, j), ": cannot read folder '", in.path, "'"));
         }
       }
     }
@@ -318,13 +343,16 @@ PipelineRun RunPipeline(const Pipeline& pipeline, const RunEnvironment& env,
   run.slots = slots.Kept();
 
   FinishReport(run.status, absl::Now() - run_start, run.report);
-  // A report path that is itself the problem (the config, a device) is never written.
-  if (!options.report_path.empty() && CheckReportPath(options.report_path, pipeline.source).ok()) {
+  // A report path that is itself the problem (the config, a device, a file a stage reads or
+  // writes) is never written.
+  if (!options.report_path.empty() &&
+      ReportMayBeWritten(pipeline, stages.ok() ? &*stages : nullptr, options.report_path)) {
     absl::Status written = WriteReportJson(run.report, options.report_path);
     if (!written.ok()) {
       LOG(ERROR) << written.message();
       if (run.status.ok()) run.status = written;
     }
+    run.report_written = written.ok();
   }
   return run;
 }

@@ -35,6 +35,9 @@ struct PipelineRun {
   absl::Status status;  // OK, or the error that stopped the run, prefixed with the stage
   RunReport report;     // always filled, also on failure
   absl::flat_hash_map<std::string, SlotValue> slots;  // the kept slots that hold a value
+  // Whether the report was written to RunOptions::report_path: never over the config, a device
+  // or a file a stage reads or writes (CheckFileUses says which), also when the run failed.
+  bool report_written = false;
 };
 
 PipelineRun RunPipeline(const Pipeline& pipeline, const RunEnvironment& env,

@@ -35,17 +35,22 @@ namespace {
 // Nothing a stage throws crosses its boundary: a std::bad_alloc from an allocation no estimate
 // foresaw is the ResourceExhausted the ladder and the report know; anything else an Internal
 // error naming what was thrown.
-absl::Status RunCatching(StageBase& stage, StageContext& ctx) {
+template <typename Call>
+auto Catching(Call&& call) -> decltype(call()) {
   try {
-    return stage.Run(ctx);
+    return call();
   } catch (const std::bad_alloc& e) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("host allocation failed (", e.what(),
-                     "): the stage needs more memory than "
-                     "the host has; use a smaller k, fewer queries or a smaller corpus"));
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "host allocation failed (", e.what(),
+        "): the stage's data needs more memory than the host has; make it smaller (fewer rows, "
+        "queries or results per query)"));
   } catch (const std::exception& e) {
     return absl::InternalError(absl::StrCat("uncaught exception: ", e.what()));
   }
+}
+
+absl::Status RunCatching(StageBase& stage, StageContext& ctx) {
+  return Catching([&] { return stage.Run(ctx); });
 }
 
 }  // namespace
@@ -53,7 +58,8 @@ absl::Status RunCatching(StageBase& stage, StageContext& ctx) {
 absl::Status RunStage(StageBase& stage, const StageContract& contract, StageContext& ctx,
                       MemoryEstimate* estimate) {
   if (!UsesMemoryStage(contract)) return RunCatching(stage, ctx);
-  absl::StatusOr<MemoryEstimate> estimated = stage.EstimateMemory(ctx);
+  absl::StatusOr<MemoryEstimate> estimated =
+      Catching([&]() -> absl::StatusOr<MemoryEstimate> { return stage.EstimateMemory(ctx); });
   if (!estimated.ok()) return estimated.status();
   auto& notes = *ctx.report().mutable_notes();
   notes["estimate_host_bytes"] = absl::StrCat(estimated->host_bytes);

@@ -241,7 +241,9 @@ class StageBase {
   // `options` is the stage's own options message (already unpacked from the config's Any).
   virtual absl::Status OpenWithOptions(const google::protobuf::Message& options) = 0;
 
-  // Stages whose contract plans device memory override this; the default says "none".
+  // INDEX_BUILD and SEARCH stages (and any that plans device memory) override this: host_bytes
+  // for the memory stage's host validation, device bytes per rung for its ladder. The default says
+  // "none".
   virtual absl::StatusOr<MemoryEstimate> EstimateMemory(StageContext& ctx) {
     (void)ctx;
     return MemoryEstimate{};

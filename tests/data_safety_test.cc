@@ -114,6 +114,18 @@ TEST(DataSafetyTest, TheReportMayNotReplaceTheConfigOrADevice) {
   EXPECT_EQ(result.status, 1);
   EXPECT_EQ(Read(Dir() + "/broken.pbtxt"), "name: \"broken\" stage { type: \"no_such_stage\" }\n");
 
+  // Nor over a file a stage reads: the run is refused and the input stays as it was.
+  Write("topics.tsv", "q1\toil spills\n");
+  Write("reads_topics.pbtxt", R"(name: "reads_topics"
+stage { type: "text_reader" name: "read" output: "texts:texts"
+  options { [type.googleapis.com/trawl.io.TextReaderOptions] { path: "topics.tsv" } } }
+)");
+  result = RunTrawl("run --report=topics.tsv reads_topics.pbtxt");
+  EXPECT_EQ(result.status, 1);
+  EXPECT_THAT(result.err, HasSubstr("reads as an input of this run"));
+  EXPECT_THAT(result.err, ::testing::Not(HasSubstr("(report: ")));
+  EXPECT_EQ(Read(Dir() + "/topics.tsv"), "q1\toil spills\n");
+
   // As root a write to /dev/null would otherwise make it a regular file.
   result = RunTrawl("run --report=/dev/null config.pbtxt");
   EXPECT_EQ(result.status, 1);

@@ -341,7 +341,7 @@ int Run(const std::string& path) {
       absl::StrAppend(&context, " (written before the failure: ",
                       absl::StrJoin(run.report.outputs_written(), ", "), ")");
     }
-    if (report_written && CheckReportPath(report_path, path).ok()) {
+    if (environment.ok() ? run.report_written : report_written) {
       absl::StrAppend(&context, " (report: ", ResolveUserPath(report_path), ")");
     }
     return Fail(run.status.message(), context);

@@ -14,8 +14,9 @@ namespace trawl {
 
 // OK when `factory` names an index FAISS can make: every size in it is from 1 to 2^30, and
 // faiss::index_factory accepts it (made with one IVF list and a dimension every PQ size divides,
-// so nothing large is allocated). InvalidArgument naming the string and the part at fault, with
-// FAISS's own message when FAISS rejects it.
+// so nothing large is allocated; when no such dimension is below 2^14, FAISS's parse waits for the
+// build). InvalidArgument naming the string and the part at fault, with FAISS's own message when
+// FAISS rejects it.
 absl::Status CheckFactoryString(const std::string& factory, faiss::MetricType metric);
 
 }  // namespace trawl

@@ -24,16 +24,8 @@
 
 namespace trawl {
 
-// Searches a FAISS index (from faiss_index_build) with a batch of queries, where the index lives:
-// on its GPU or on the CPU. Scores are higher-is-better (negated L2 distances).
-//
-//   stage {
-//     type: "faiss_search"  input: "index:flat"  input: "queries:queries"
-//     output: "results:results"
-//     options { [type.googleapis.com/trawl.dense.FaissSearchOptions] { k: 10 } }
-//   }
-//
-// Related: faiss_search_stage.proto, faiss_index_build, exact_knn, knn_recall.
+namespace {
+
 // Whether `index` has not been searched on the GPU in this process yet: CUDA loads kernels on their
 // first launch, so the first search warms up. Process state, not the shared index's: the index is
 // read-only to every search. (A freed index's address reused by a new one only skips a warm-up.)
@@ -44,6 +36,18 @@ bool FirstGpuSearchOf(const faiss::Index* index) {
   return searched->insert(index).second;
 }
 
+}  // namespace
+
+// Searches a FAISS index (from faiss_index_build) with a batch of queries, where the index lives:
+// on its GPU or on the CPU. Scores are higher-is-better (negated L2 distances).
+//
+//   stage {
+//     type: "faiss_search"  input: "index:flat"  input: "queries:queries"
+//     output: "results:results"
+//     options { [type.googleapis.com/trawl.dense.FaissSearchOptions] { k: 10 } }
+//   }
+//
+// Related: faiss_search_stage.proto, faiss_index_build, exact_knn, knn_recall.
 class FaissSearchStage : public Stage<dense::FaissSearchOptions> {
  public:
   static constexpr char kType[] = "faiss_search";

@@ -149,8 +149,13 @@ absl::Status ReplaceFolder(const std::string& staged, const std::string& folder)
       had_old ? ::renameat2(AT_FDCWD, staged.c_str(), AT_FDCWD, folder.c_str(), RENAME_EXCHANGE)
               : ::rename(staged.c_str(), folder.c_str());
   if (moved != 0) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("cannot move '", staged, "' to '", folder, "': ", std::strerror(errno)));
+    const int error = errno;
+    return absl::PermissionDeniedError(absl::StrCat(
+        "cannot move '", staged, "' to '", folder, "': ", std::strerror(error),
+        error == EINVAL ? " (this file system cannot exchange folders atomically: write the index "
+                          "folder to a local disk)"
+                        : " (another run writing the same folder at once? the previous folder is "
+                          "unchanged)"));
   }
   if (had_old) RemoveTrawlFolder(staged);
   const std::string parent = fs::path(folder).parent_path().string();

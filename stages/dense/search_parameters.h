@@ -3,7 +3,7 @@
 // search call, so a search that sets them would change what every later search of that index sees.
 //
 //   ASSIGN_OR_RETURN(ScopedSearchParameters scoped,
-//                    ScopedSearchParameters::Apply(index, "nprobe=32,efSearch=64", on_gpu));
+//                    ScopedSearchParameters::Apply(index, /*nprobe=*/32, "efSearch=64", on_gpu));
 //   index->search(...);
 //   // scoped's destructor puts every search-time value of the index back as it was
 //

@@ -15,8 +15,9 @@ namespace trawl {
 
 // Reads ground-truth neighbours (.ivecs, or an HDF5 "neighbors" dataset as ann-benchmarks ships
 // it) into ranked lists for knn_recall: row i holds query i's true neighbours, nearest first, as
-// row numbers of the corpus file. Negative ids (FAISS pads short lists with -1) are missing
-// results. The files carry no scores, so result j scores -(j + 1): best first, as ranked lists are.
+// row numbers of the corpus file. A negative id or a neighbour twice in a row is an error naming
+// the row: such a file is not ground truth. The files carry no scores, so result j scores -(j + 1):
+// best first, as ranked lists are.
 //
 //   stage {
 //     type: "neighbors_reader"  output: "ground_truth:truth"

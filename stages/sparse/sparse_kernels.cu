@@ -125,17 +125,19 @@ struct DeviceIndex {
 
 // Reserves `n` elements of `array` from the index's memory; on a refusal returns the allocator's
 // own reason (the lease's budget, or the device's out-of-memory) as an allocation failure.
-#define TRAWL_RESERVE_OR_FAIL(index, array, n)                                                  \
-  do {                                                                                          \
-    cudaError_t error_ =                                                                        \
-        (array).Reserve((n), &(index)->memory, (index)->device, &(index)->allocation_error);    \
-    if (error_ != cudaSuccess) {                                                                \
-      std::string why = (index)->allocation_error.empty() ? Fail(error_, #array, out_of_memory) \
-                                                          : (index)->allocation_error;          \
-      *out_of_memory = true;                                                                    \
-      cudaGetLastError();                                                                       \
-      return why;                                                                               \
-    }                                                                                           \
+// The allocator's refusal (the lease's budget, or the device) is an allocation failure, with its
+// own reason; any other error keeps Fail's verdict.
+#define TRAWL_RESERVE_OR_FAIL(index, array, n)                                               \
+  do {                                                                                       \
+    (index)->allocation_error.clear();                                                       \
+    cudaError_t error_ =                                                                     \
+        (array).Reserve((n), &(index)->memory, (index)->device, &(index)->allocation_error); \
+    if (error_ != cudaSuccess) {                                                             \
+      if ((index)->allocation_error.empty()) return Fail(error_, #array, out_of_memory);     \
+      *out_of_memory = true;                                                                 \
+      cudaGetLastError();                                                                    \
+      return (index)->allocation_error;                                                      \
+    }                                                                                        \
   } while (0)
 
 std::string Upload(int device, CUstream_st* stream, const DeviceMemory& memory,

@@ -4,8 +4,8 @@
 Reads `bazel query --output=graph` of every target's direct dependencies, folds targets into their
 packages (//stages/dense:index_folder -> stages/dense) and looks for strongly connected components
 of more than one package: each is a cycle, printed with the target edges that make it. Targets
-listed in the file given as the first argument (one label a line: .ci/run passes the tests and
-testonly targets) are left out as the sources of edges.
+listed in the file given as the first argument (one label a line: tools/checks/package_cycles.sh
+passes the tests and testonly targets) are left out as the sources of edges.
 
   bazel query 'deps(//..., 1)' --output=graph | tools/checks/package_cycles.py [EXCLUDED_LABELS]
 """

@@ -6,5 +6,11 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 excluded=$(mktemp)
 trap 'rm -f "$excluded"' EXIT
-bazel query 'tests(//...) + attr(testonly, 1, //...)' 2>/dev/null > "$excluded" || exit 1
-bazel query 'deps(//..., 1)' --output=graph 2>/dev/null | python3 tools/checks/package_cycles.py "$excluded"
+graph=$(mktemp)
+trap 'rm -f "$excluded" "$graph"' EXIT
+if ! bazel query 'tests(//...) + attr(testonly, 1, //...)' > "$excluded" 2>/dev/null ||
+   ! bazel query 'deps(//..., 1)' --output=graph > "$graph" 2>/dev/null; then
+  echo "package graph: bazel query failed (run it by hand to see why)"
+  exit 1
+fi
+python3 tools/checks/package_cycles.py "$excluded" < "$graph"
