@@ -1,5 +1,6 @@
 #include "pipelines/config_loader.h"
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -165,7 +166,9 @@ class Validator {
     }
     if (!config.options().UnpackTo(node.options.get())) {
       Error(FieldLine(tree, "options", -1, node.line),
-            absl::StrCat("stage '", node.name, "': options could not be decoded as ", expected));
+            absl::StrCat("stage '", node.name, "': options could not be decoded as ", expected,
+                         " (does a string option hold bytes that are not UTF-8, such as an escape "
+                         "like \\351? options are UTF-8 text)"));
       return false;
     }
     return true;
@@ -247,6 +250,17 @@ absl::StatusOr<Pipeline> ParsePipelineText(absl::string_view text, absl::string_
                                            const StageRegistry& registry) {
   Pipeline pipeline;
   pipeline.source = std::string(source);
+  // Protobuf strings are UTF-8: other bytes would reach it only to be logged and refused.
+  if (const size_t bad = FirstInvalidUtf8(text); bad != absl::string_view::npos) {
+    const size_t line_start = text.rfind('\n', bad == 0 ? 0 : bad - 1);
+    const size_t column =
+        line_start == absl::string_view::npos || bad == 0 ? bad + 1 : bad - line_start;
+    const int64_t line = 1 + std::count(text.begin(), text.begin() + bad, '\n');
+    return absl::InvalidArgumentError(absl::StrCat(
+        pipeline.source, ":", line, ":", column, ": expected UTF-8 text, found the byte \\x",
+        absl::Hex(static_cast<unsigned char>(text[bad]), absl::kZeroPad2),
+        " (save the config as UTF-8)"));
+  }
   TextFormat::ParseInfoTree locations;
   RETURN_IF_ERROR(ParseTextProto(text, pipeline.source, &pipeline.config, &locations));
   Validator validator(pipeline.source, locations, registry);

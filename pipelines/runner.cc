@@ -13,6 +13,8 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "glog/logging.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/message.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "pipelines/files.h"
@@ -357,7 +359,47 @@ PipelineRun RunPipeline(const Pipeline& pipeline, const RunEnvironment& env,
   return run;
 }
 
-absl::Status WriteReportJson(const RunReport& report, const std::string& path) {
+namespace {
+
+// Every string of `message` and the messages inside it made printable UTF-8 (PrintableMessage): a
+// path or id with invalid bytes must not make protobuf log an error line or the JSON unreadable.
+void MakeStringsPrintable(google::protobuf::Message& message) {
+  const google::protobuf::Reflection* reflection = message.GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  reflection->ListFields(message, &fields);
+  for (const google::protobuf::FieldDescriptor* field : fields) {
+    if (field->is_map()) continue;  // the notes: their values are made printable below
+    if (field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_STRING) {
+      if (field->is_repeated()) {
+        for (int i = 0; i < reflection->FieldSize(message, field); ++i) {
+          reflection->SetRepeatedString(
+              &message, field, i,
+              PrintableMessage(reflection->GetRepeatedString(message, field, i), 100000));
+        }
+      } else {
+        reflection->SetString(&message, field,
+                              PrintableMessage(reflection->GetString(message, field), 100000));
+      }
+    } else if (field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) {
+      if (field->is_repeated()) {
+        for (int i = 0; i < reflection->FieldSize(message, field); ++i) {
+          MakeStringsPrintable(*reflection->MutableRepeatedMessage(&message, field, i));
+        }
+      } else {
+        MakeStringsPrintable(*reflection->MutableMessage(&message, field));
+      }
+    }
+  }
+}
+
+}  // namespace
+
+absl::Status WriteReportJson(const RunReport& report_in, const std::string& path) {
+  RunReport report = report_in;
+  MakeStringsPrintable(report);
+  for (StageReport& stage : *report.mutable_stage()) {
+    for (auto& [name, value] : *stage.mutable_notes()) value = PrintableMessage(value, 100000);
+  }
   google::protobuf::util::JsonPrintOptions json_options;
   json_options.add_whitespace = true;
   json_options.always_print_primitive_fields = true;

@@ -27,6 +27,15 @@ bool IsAllocationFailureMessage(absl::string_view message);
 // (the message's line breaks become spaces).
 absl::Status StatusFromExceptionMessage(absl::string_view what, absl::string_view message);
 
+// `text` as a person can read it on one terminal line or in a JSON report: bytes that are not
+// UTF-8 and control characters other than newlines become \xNN escapes, and each line is cut at
+// `max_line_bytes` with how much was left out ("... (4999000 more bytes)"), so a 5 MB path is not
+// echoed whole.
+std::string PrintableMessage(absl::string_view text, size_t max_line_bytes = 1000);
+
+// The offset of the first byte of `text` that does not begin a valid UTF-8 sequence, or npos.
+size_t FirstInvalidUtf8(absl::string_view text);
+
 // Runs `fn` (returning void or absl::Status) and converts anything it throws.
 template <typename Fn>
 absl::Status StatusFromCall(absl::string_view what, Fn&& fn) {

@@ -45,5 +45,17 @@ TEST(StatusUtilTest, PassesStatusThroughAndVoidIsOk) {
             absl::StatusCode::kNotFound);
 }
 
+TEST(PrintableMessageTest, EscapesWhatATerminalOrJsonCannotCarryAndBoundsLines) {
+  EXPECT_EQ(PrintableMessage("caf\xc3\xa9 ok"), "caf\xc3\xa9 ok");          // valid UTF-8 stays
+  EXPECT_EQ(PrintableMessage("bad \xff byte"), "bad \\xff byte");           // not UTF-8
+  EXPECT_EQ(PrintableMessage("a\tb\x1b[31m"), "a\\x09b\\x1b[31m");          // control characters
+  EXPECT_EQ(PrintableMessage("\xed\xa0\x80"), "\\xed\\xa0\\x80");           // a surrogate
+  EXPECT_EQ(PrintableMessage("line one\nline two"), "line one\nline two");  // lines stay lines
+  const std::string path(5 << 20, 'p');
+  // 100 bytes shown of 13 + 5 MiB + 1: 5,242,794 left out.
+  const std::string shown = PrintableMessage("cannot read '" + path + "'", 100);
+  EXPECT_EQ(shown, "cannot read '" + std::string(87, 'p') + "... (5242794 more bytes)");
+}
+
 }  // namespace
 }  // namespace trawl

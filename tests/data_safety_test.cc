@@ -338,6 +338,35 @@ stage { type: "trec_run_writer" name: "write" input: "results:r"
   EXPECT_FALSE(fs::exists(Dir() + "/foreign.run"));
 }
 
+// A message is one printable line of bounded length: a 5 MB path is cut, invalid UTF-8 escaped, and
+// the report stays valid JSON without a protobuf error line on stderr.
+TEST(AbusiveInputTest, MessagesArePrintableAndBounded) {
+  const std::string long_name(5 << 20, 'x');
+  Write("long.pbtxt", absl::StrCat(R"(name: "long"
+stage { type: "text_reader" name: "read" output: "texts:texts"
+  options { [type.googleapis.com/trawl.io.TextReaderOptions] { path: ")",
+                                   long_name, R"(.tsv" } } }
+)"));
+  ExpectExit("run long.pbtxt", 1, "more bytes)");
+  EXPECT_LT(Read(Dir() + "/abuse.err").size(), 4000u);
+  // Latin-1 bytes in the file itself: the line and column of the first one.
+  Write("bad_utf8.pbtxt",
+        "name: \"bad_utf8\"\nstage { type: \"text_reader\" name: \"read\" output: \"texts:texts\"\n"
+        "  options { [type.googleapis.com/trawl.io.TextReaderOptions] { path: \"caf\xe9.tsv\" } } "
+        "}\n");
+  ExpectExit("run --report=bad_utf8.json bad_utf8.pbtxt", 1,
+             "bad_utf8.pbtxt:3:74: expected UTF-8 text, found the byte \\xe9");
+  EXPECT_THAT(Read(Dir() + "/abuse.err"), ::testing::Not(HasSubstr("libprotobuf")));
+  EXPECT_THAT(Read(Dir() + "/bad_utf8.json"), HasSubstr("expected UTF-8 text"));
+  // The same byte as a text-format escape: one error line, no protobuf log line beside it.
+  Write("escaped.pbtxt", R"(name: "escaped"
+stage { type: "text_reader" name: "read" output: "texts:texts"
+  options { [type.googleapis.com/trawl.io.TextReaderOptions] { path: "caf\351.tsv" } } }
+)");
+  ExpectExit("run escaped.pbtxt", 1, "options are UTF-8 text");
+  EXPECT_THAT(Read(Dir() + "/abuse.err"), ::testing::Not(HasSubstr("libprotobuf")));
+}
+
 TEST(AbusiveInputTest, MissingInputsAndUnwritableOutputFoldersFailValidate) {
   Write("missing.pbtxt", R"(name: "missing"
 stage { type: "text_reader" name: "read" output: "texts:texts"

@@ -33,12 +33,14 @@
 #include "absl/time/time.h"
 #include "glog/logging.h"
 #include "google/protobuf/descriptor.h"
+#include "google/protobuf/stubs/logging.h"
 #include "memory/host_memory.h"
 #include "memory/run_environment.h"
 #include "pipelines/config_loader.h"
 #include "pipelines/paths.h"
 #include "pipelines/registry.h"
 #include "pipelines/runner.h"
+#include "pipelines/status_util.h"
 #include "tools/eval_command.h"
 #include "tools/sweep/sweep_runner.h"
 
@@ -92,7 +94,7 @@ int Fail(absl::string_view message, absl::string_view note) {
   if (lines.size() > 1)
     absl::StrAppend(&line, " (and ", lines.size() - 1, " more; see trawl validate)");
   absl::StrAppend(&line, note);
-  std::fprintf(stderr, "trawl: %s\n", line.c_str());
+  std::fprintf(stderr, "trawl: %s\n", PrintableMessage(line).c_str());
   return 1;
 }
 
@@ -237,7 +239,7 @@ void Explain(const Pipeline& pipeline) {
 int Validate(const std::string& path) {
   absl::StatusOr<Pipeline> pipeline = LoadPipelineFile(path);
   if (!pipeline.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(pipeline.status().message()).c_str());
+    std::fprintf(stderr, "%s\n", PrintableMessage(pipeline.status().message()).c_str());
     return 1;
   }
   // Every stage's Open checks its options without data (factory strings, sizes, paths), and the
@@ -246,7 +248,7 @@ int Validate(const std::string& path) {
   absl::Status checked = stages.status();
   if (checked.ok()) checked = CheckFileUses(*pipeline, *stages, absl::GetFlag(FLAGS_report));
   if (!checked.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(checked.message()).c_str());
+    std::fprintf(stderr, "%s\n", PrintableMessage(checked.message()).c_str());
     return 1;
   }
   std::printf("%s: OK, %zu stages\n", pipeline->source.c_str(), pipeline->stages.size());
@@ -374,6 +376,13 @@ int main(int argc, char** argv) {
     FLAGS_minloglevel = google::GLOG_FATAL;
   }
   google::InitGoogleLogging(args[0]);
+  // Protobuf's own log lines (a string option that is not UTF-8, say) would print beside the one
+  // error line that already says what is wrong; --verbose shows them.
+  google::protobuf::SetLogHandler(
+      [](google::protobuf::LogLevel level, const char* file, int line, const std::string& message) {
+        VLOG(1) << "protobuf " << (level >= google::protobuf::LOGLEVEL_ERROR ? "error" : "note")
+                << " (" << file << ":" << line << "): " << message;
+      });
   const std::string command = args.size() > 1 ? args[1] : "";
   if (command == "stages" && args.size() == 2) return trawl::ListStages();
   if (command == "run" && args.size() == 3) return trawl::Run(args[2]);

@@ -365,6 +365,10 @@ absl::StatusOr<NpyHeader> ReadNpyHeader(BinaryInput& in) {
   }
   result.rows = shape[0];
   result.cols = shape[1];
+  if (result.rows == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        source, ": shape (0, ", result.cols, ") holds no vectors; expected at least one row"));
+  }
   const int64_t row_bytes_limit = std::max<int64_t>(in.remaining(), 1);
   const int64_t element_bytes = static_cast<int64_t>(ElementBytes(result.element));
   if (result.cols <= 0 || result.cols > row_bytes_limit / element_bytes) {

@@ -112,6 +112,8 @@ std::vector<Row> Table() {
        "in.npy: expected dtype '<f4' (float32), '<f2' (float16) or '|u1' (uint8), found '>f4'"},
       {"npy", "Fortran order", Npy("<f4", "(2, 2)", f4, "True"), "",
        "in.npy: expected C order, found fortran_order True (save a np.ascontiguousarray)"},
+      {"npy", "no rows", Npy("<f4", "(0, 4)", ""), "",
+       "in.npy: shape (0, 4) holds no vectors; expected at least one row"},
       {"npy", "1-D array", Npy("<f4", "(4,)", f4), "",
        "in.npy: expected a 2-D array (rows, dim), found shape (4)"},
       {"npy", "truncated data", Cut(Npy("<f4", "(2, 2)", f4), 4), "",
